@@ -1,0 +1,66 @@
+/**
+ * The CLI's logger, modelled on cliff: records go to stderr at the console level chosen by
+ * -v and -q, and every record, debug included, is appended to --log-file when given.
+ */
+
+import { appendFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+
+const LEVEL_RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+  /** Whether debug records reach the console, to skip building costly messages. */
+  readonly isDebugEnabled: boolean;
+}
+
+export interface LoggerOptions {
+  /** -1 for -q, 0 by default, 1 or more for each -v. */
+  verbosity: number;
+  stderr: Writable;
+  logFile?: string;
+  name?: string;
+}
+
+function consoleThreshold(verbosity: number): number {
+  if (verbosity < 0) return LEVEL_RANK.WARNING;
+  if (verbosity === 0) return LEVEL_RANK.INFO;
+
+  return LEVEL_RANK.DEBUG;
+}
+
+/** Formats a time as Python's logging does: `2026-12-04 15:12:51,236`, local time. */
+export function formatLogTime(date: Date): string {
+  const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  const time = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+
+  return `${day} ${time},${pad(date.getMilliseconds(), 3)}`;
+}
+
+/** Creates a logger writing to stderr and, when `logFile` is set, appending to that file. */
+export function createLogger(options: LoggerOptions): Logger {
+  const threshold = consoleThreshold(options.verbosity);
+  const name = options.name ?? 'ats-auth';
+
+  const write = (level: LogLevel, message: string) => {
+    if (LEVEL_RANK[level] >= threshold) options.stderr.write(`${message}\n`);
+    if (options.logFile === undefined) return;
+
+    const line = `[${formatLogTime(new Date())}] ${level.padEnd(8)} ${name} ${message}\n`;
+    appendFileSync(options.logFile, line, { mode: 0o600 });
+  };
+
+  return {
+    debug: (message) => write('DEBUG', message),
+    info: (message) => write('INFO', message),
+    warning: (message) => write('WARNING', message),
+    error: (message) => write('ERROR', message),
+    isDebugEnabled: threshold <= LEVEL_RANK.DEBUG || options.logFile !== undefined,
+  };
+}

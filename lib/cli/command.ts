@@ -27,6 +27,8 @@ export interface PositionalSpec {
   name: string;
   help: string;
   optional?: boolean;
+  /** Takes every remaining positional; only the last one may be variadic. */
+  variadic?: boolean;
 }
 
 /** Values of a parsed command line; keys are option names, absent options are missing. */
@@ -65,6 +67,8 @@ export interface CommandSpec {
   positionals: readonly PositionalSpec[];
   /** Extra help text printed after the options. */
   epilog?: string;
+  /** Exit with a status per token failure (3 to 9) instead of 1, as `token verify` does. */
+  detailedExitStatus?: boolean;
   /** Runs the command and resolves to its exit status; throws AtsAuthError on failure. */
   run(context: CommandContext, args: ParsedArgs): Promise<number>;
 }

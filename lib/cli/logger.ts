@@ -15,7 +15,11 @@ export interface Logger {
   info(message: string): void;
   warning(message: string): void;
   error(message: string): void;
-  /** Whether debug records reach the console, to skip building costly messages. */
+  /** Writes a trace line to the console whatever the level, and to the log file. */
+  trace(message: string): void;
+  /** Registers a value that every later record shows as `***`. */
+  addSecret(value: string): void;
+  /** Whether debug records reach the console or the file, to skip costly messages. */
   readonly isDebugEnabled: boolean;
 }
 
@@ -48,8 +52,16 @@ export function createLogger(options: LoggerOptions): Logger {
   const threshold = consoleThreshold(options.verbosity);
   const name = options.name ?? 'ats-auth';
 
-  const write = (level: LogLevel, message: string) => {
-    if (LEVEL_RANK[level] >= threshold) options.stderr.write(`${message}\n`);
+  const secrets = new Set<string>();
+  const mask = (message: string) => {
+    let masked = message;
+    for (const secret of secrets) masked = masked.replaceAll(secret, '***');
+    return masked;
+  };
+
+  const write = (level: LogLevel, text: string, force = false) => {
+    const message = mask(text);
+    if (force || LEVEL_RANK[level] >= threshold) options.stderr.write(`${message}\n`);
     if (options.logFile === undefined) return;
 
     const line = `[${formatLogTime(new Date())}] ${level.padEnd(8)} ${name} ${message}\n`;
@@ -61,6 +73,11 @@ export function createLogger(options: LoggerOptions): Logger {
     info: (message) => write('INFO', message),
     warning: (message) => write('WARNING', message),
     error: (message) => write('ERROR', message),
+    trace: (message) => write('DEBUG', message, true),
+    addSecret: (value) => {
+      // Very short values would mask ordinary words; they are still never logged directly.
+      if (value.length >= 4) secrets.add(value);
+    },
     isDebugEnabled: threshold <= LEVEL_RANK.DEBUG || options.logFile !== undefined,
   };
 }

@@ -1,0 +1,135 @@
+/**
+ * The CLI's entry: splits the command line, sets up logging, runs the command and turns
+ * what it threw into one line on stderr and an exit status.
+ */
+
+import packageJson from '../../package.json' with { type: 'json' };
+import { AtsAuthError, exitStatusFor } from '../errors.ts';
+import { UnknownCommandError, parseCommandArgs, splitCommandLine } from './argv.ts';
+import type { CommandContext, CommandSpec } from './command.ts';
+import { PROGRAM, formatCommandHelp, formatMainHelp } from './help.ts';
+import { createLogger } from './logger.ts';
+import type { Logger } from './logger.ts';
+
+export const VERSION: string = packageJson.version;
+
+/** Streams and environment the CLI runs with; tests and the entry script supply them. */
+export type CliIo = Pick<CommandContext, 'env' | 'stdin' | 'stdout' | 'stderr'>;
+
+function processIo(): CliIo {
+  return { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+}
+
+/** Writes a failure the way cliff does: one line, or the stack too with --debug. */
+function reportError(error: unknown, log: Logger, debug: boolean): void {
+  if (error instanceof AtsAuthError) {
+    log.error(`${PROGRAM}: error: ${error.message}`);
+  } else {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    log.error(`${PROGRAM}: error: unexpected failure: ${detail}; rerun with --debug for the trace`);
+  }
+
+  if (debug && error instanceof Error && error.stack !== undefined) log.error(error.stack);
+}
+
+function reportUnknownCommand(error: UnknownCommandError, io: CliIo): void {
+  const lines = [`${PROGRAM}: ${error.message}`];
+  if (error.suggestions.length > 0) {
+    lines.push('Did you mean one of these?', ...error.suggestions.map((name) => `  ${name}`));
+  }
+  io.stderr.write(`${lines.join('\n')}\n`);
+}
+
+/** Aborts on SIGINT and SIGTERM; a second signal ends the process at once. */
+function watchSignals(controller: AbortController): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+/** Runs the CLI with `argv` (without node and script) and resolves to the exit status. */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const versionIndex = argv.indexOf('--version');
+  const endOfOptions = argv.indexOf('--');
+  if (versionIndex >= 0 && (endOfOptions < 0 || versionIndex < endOfOptions)) {
+    io.stdout.write(`${PROGRAM} ${VERSION}\n`);
+    return 0;
+  }
+
+  const { commands } = await import('./registry.ts');
+  let invocation;
+  try {
+    invocation = splitCommandLine(argv, commands);
+  } catch (error) {
+    if (error instanceof UnknownCommandError) reportUnknownCommand(error, io);
+    else io.stderr.write(`${PROGRAM}: error: ${(error as Error).message}\n`);
+
+    return 2;
+  }
+
+  const { globals, command, rest } = invocation;
+  if (command === undefined) {
+    (globals.help ? io.stdout : io.stderr).write(formatMainHelp(commands));
+    return globals.help ? 0 : 2;
+  }
+  if (globals.help) {
+    io.stdout.write(formatCommandHelp(command));
+    return 0;
+  }
+  if (globals.quiet && globals.verbosity > 0) {
+    io.stderr.write(`${PROGRAM}: error: -v and -q exclude each other: use one of them\n`);
+    return 2;
+  }
+
+  const log = createLogger({
+    verbosity: globals.quiet ? -1 : globals.verbosity,
+    stderr: io.stderr,
+    ...(globals.logFile === undefined ? {} : { logFile: globals.logFile }),
+  });
+
+  return runCommand(command, rest, { ...io, log, globals }, globals.debug);
+}
+
+async function runCommand(
+  command: CommandSpec,
+  rest: readonly string[],
+  base: Omit<CommandContext, 'signal'>,
+  debug: boolean,
+): Promise<number> {
+  const controller = new AbortController();
+  const stopWatching = watchSignals(controller);
+
+  try {
+    const args = parseCommandArgs(command, rest);
+
+    return await command.run({ ...base, signal: controller.signal }, args);
+  } catch (error) {
+    const failure = normaliseError(error, controller.signal);
+    reportError(failure, base.log, debug);
+
+    return exitStatusFor(failure, command.detailedExitStatus === true);
+  } finally {
+    stopWatching();
+  }
+}
+
+/** Maps parseArgs usage errors and aborts to AtsAuthError; keeps other errors as they are. */
+function normaliseError(error: unknown, signal: AbortSignal): unknown {
+  if (error instanceof AtsAuthError) return error;
+  if (signal.aborted) return new AtsAuthError('ERR_INTERRUPTED', 'Interrupted', { cause: error });
+
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    return new AtsAuthError('ERR_USAGE', (error as Error).message, { cause: error });
+  }
+
+  return error;
+}

@@ -1,0 +1,112 @@
+/**
+ * What the network commands share: the client configuration, logged as the original
+ * client did, HTTP options from the command line, and credentials from their sources.
+ */
+
+import type { ClientConfig } from '../config/client-config.ts';
+import { loadClientConfig } from '../config/client-config.ts';
+import type { HttpOptions } from '../client/http.ts';
+import { AtsAuthError } from '../errors.ts';
+import type { CommandContext, OptionSpec, ParsedArgs } from './command.ts';
+import { obtainPassword } from './prompt.ts';
+
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
+/** Options every command that talks to the server accepts. */
+export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'timeout',
+    type: 'string',
+    metavar: 'SECONDS',
+    help: `seconds to wait for the server to connect and answer (default: ${DEFAULT_TIMEOUT_SECONDS}, or ATS_AUTH_TIMEOUT)`,
+  },
+];
+
+/** Password options shared by the commands that log in. */
+export const PASSWORD_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'password',
+    type: 'string',
+    metavar: 'PASSWORD',
+    help: 'password (will use OS_PASSWORD if missing, will prompt if OS_PASSWORD is also missing)',
+  },
+  {
+    name: 'password-stdin',
+    type: 'boolean',
+    help: 'read the password from the first line of standard input',
+  },
+];
+
+/** Loads the client configuration and logs which file was read and any warning. */
+export function loadSessionConfig(context: CommandContext): ClientConfig {
+  const config = loadClientConfig(context.globals.config, context.env);
+  context.log.debug(`Configuration file: ${config.path ?? 'none'}`);
+  for (const warning of config.warnings) context.log.warning(warning);
+  if (config.jwtSecret !== undefined) context.log.addSecret(config.jwtSecret);
+
+  return config;
+}
+
+/** Reads a positive number of seconds from an option or variable, naming it on error. */
+export function parseSeconds(value: string, origin: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new AtsAuthError('ERR_USAGE', `Invalid ${origin} "${value}": expected a positive number of seconds`);
+  }
+
+  return seconds;
+}
+
+/** HTTP options for this run: time limit, request trace, abort on Ctrl-C. */
+export function httpOptionsFor(context: CommandContext, args: ParsedArgs): HttpOptions {
+  const option = args.values['timeout'];
+  const variable = context.env['ATS_AUTH_TIMEOUT'];
+  let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
+  if (typeof option === 'string') timeoutSeconds = parseSeconds(option, '--timeout');
+  else if (variable) timeoutSeconds = parseSeconds(variable, 'ATS_AUTH_TIMEOUT');
+
+  const options: HttpOptions = { timeoutSeconds, signal: context.signal };
+  if (context.globals.debugRequests) options.trace = (line) => context.log.trace(line);
+
+  return options;
+}
+
+/**
+ * Returns the password from --password, --password-stdin, OS_PASSWORD or the terminal
+ * prompt, in that order.
+ */
+export async function resolvePassword(context: CommandContext, args: ParsedArgs, username: string) {
+  const option = args.values['password'];
+  const fromStdin = args.values['password-stdin'] === true;
+  if (typeof option === 'string' && fromStdin) {
+    throw new AtsAuthError('ERR_USAGE', 'Options --password and --password-stdin exclude each other: use one');
+  }
+
+  let password: string;
+  if (typeof option === 'string') {
+    context.log.warning('A password on the command line is visible to other users: prefer --password-stdin');
+    password = option;
+  } else if (!fromStdin && context.env['OS_PASSWORD']) {
+    password = context.env['OS_PASSWORD'];
+  } else {
+    password = await obtainPassword(context, { prompt: `Password for user ${username}: `, fromStdin });
+  }
+
+  if (password === '') throw new AtsAuthError('ERR_USAGE', 'Invalid password: it is empty');
+  context.log.addSecret(password);
+
+  return password;
+}
+
+/** Returns a user name from an option or OS_USERNAME; a missing one is a usage error. */
+export function resolveUsername(context: CommandContext, value: unknown, optionName: string): string {
+  const username = typeof value === 'string' ? value : context.env['OS_USERNAME'];
+  if (username === undefined || username === '') {
+    throw new AtsAuthError('ERR_USAGE', `Missing user name: pass ${optionName} USERNAME or set OS_USERNAME`);
+  }
+  if (/[\u0000-\u001f\u007f]/.test(username)) {
+    throw new AtsAuthError('ERR_USAGE', `Invalid user name ${JSON.stringify(username)}: it contains control characters`);
+  }
+
+  return username;
+}

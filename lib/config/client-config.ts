@@ -1,0 +1,130 @@
+/**
+ * Client configuration: the ini file found by --config, ATS_AUTH_CONFIG or the search
+ * path, then environment overrides on top.
+ */
+
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+import { AtsAuthError } from '../errors.ts';
+import { getIniValue, parseIni } from './ini.ts';
+
+export const DEFAULT_SERVER_URL = 'http://127.0.0.1:8081/';
+export const CONFIG_FILE_NAME = 'auth-client.ini';
+
+export interface ClientConfig {
+  /** The ini file read, or undefined when none was found. */
+  path: string | undefined;
+  serverUrl: URL;
+  jwtSecret: string | undefined;
+  /** A warning to show the user, for example about file permissions. */
+  warnings: string[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Lists the files searched, in order, when no file is named explicitly. */
+export function configSearchPath(env: Env): string[] {
+  const configHome = env['XDG_CONFIG_HOME'] || join(env['HOME'] || homedir(), '.config');
+
+  return [
+    CONFIG_FILE_NAME,
+    join(configHome, 'ats-auth', CONFIG_FILE_NAME),
+    join('/etc/ats-auth', CONFIG_FILE_NAME),
+  ];
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function readConfigText(path: string, explicit: boolean): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'no such file'
+      : (error as NodeJS.ErrnoException).code ?? String(error);
+    const fix = explicit
+      ? 'check the --config option or ATS_AUTH_CONFIG'
+      : 'check the file permissions';
+    throw new AtsAuthError('ERR_CONFIG', `Cannot read configuration file ${path}: ${reason}; ${fix}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Parses a server URL from the ini file or the environment, naming where it came from. */
+export function parseServerUrl(value: string, origin: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new AtsAuthError(
+      'ERR_CONFIG',
+      `Invalid server URL ${JSON.stringify(value)} in ${origin}: expected http://HOST:PORT/`,
+    );
+  }
+
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new AtsAuthError(
+      'ERR_CONFIG',
+      `Invalid server URL ${JSON.stringify(value)} in ${origin}: use http:// or https://`,
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new AtsAuthError(
+      'ERR_CONFIG',
+      `Invalid server URL in ${origin}: remove the user name and password from it`,
+    );
+  }
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+
+  return url;
+}
+
+function permissionWarning(path: string): string | undefined {
+  const mode = statSync(path).mode;
+  if ((mode & 0o044) === 0) return undefined;
+
+  return `Configuration file ${path} holds jwt_secret and other users can read it: run chmod 600 ${path}`;
+}
+
+/**
+ * Finds and reads the client configuration. A file named by `explicitPath` or
+ * ATS_AUTH_CONFIG must exist; otherwise the first file of the search path is used, and no
+ * file at all means defaults.
+ */
+export function loadClientConfig(explicitPath: string | undefined, env: Env): ClientConfig {
+  const named = explicitPath ?? (env['ATS_AUTH_CONFIG'] || undefined);
+  const path = named ?? configSearchPath(env).find(isFile);
+  const warnings: string[] = [];
+  let serverUrl = parseServerUrl(DEFAULT_SERVER_URL, 'the default');
+  let jwtSecret: string | undefined;
+
+  if (path !== undefined) {
+    const document = parseIni(readConfigText(path, named !== undefined), path);
+    const url = getIniValue(document, 'session', 'server_url');
+    if (url !== undefined) serverUrl = parseServerUrl(url.value, `${path}, line ${url.line}`);
+
+    const secret = getIniValue(document, 'client', 'jwt_secret');
+    if (secret !== undefined && secret.value !== '') {
+      jwtSecret = secret.value;
+      const warning = permissionWarning(path);
+      if (warning !== undefined) warnings.push(warning);
+    }
+  }
+
+  const urlOverride = env['ATS_AUTH_URL'];
+  if (urlOverride) serverUrl = parseServerUrl(urlOverride, 'ATS_AUTH_URL');
+
+  const secretOverride = env['ATS_AUTH_JWT_SECRET'];
+  if (secretOverride) jwtSecret = secretOverride;
+
+  return { path, serverUrl, jwtSecret, warnings };
+}

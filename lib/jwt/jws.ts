@@ -1,7 +1,8 @@
 /**
  * JWS compact serialization with HS256 (RFC 7515 and RFC 7518, section 3.2), the only
- * algorithm ats.auth issues. Decoding is strict: exactly three segments, canonical
- * base64url, UTF-8 JSON objects, `alg` exactly "HS256" and no `crit`.
+ * algorithm ats.auth issues. Decoding is strict: at most MAX_TOKEN_LENGTH characters,
+ * exactly three segments of canonical base64url, UTF-8 JSON objects without duplicate
+ * member names, `alg` exactly "HS256", no `crit`, `b64` or `cty`, and `typ` absent or JWT.
  */
 
 import { Buffer } from 'node:buffer';
@@ -12,15 +13,25 @@ import { AtsAuthError } from '../errors.ts';
 import { decodeBase64Url, encodeBase64Url } from './base64url.ts';
 import { validateClaims } from './claims.ts';
 import type { ClaimOptions } from './claims.ts';
+import { decodeUtf8, isJsonObject, parseJsonObject } from './json.ts';
+import type { JsonObject } from './json.ts';
 
-/** Longest token accepted anywhere, in characters; real ats.auth tokens are about 250. */
+export type { JsonObject } from './json.ts';
+
+/** Maximum token length accepted, in characters. Tokens from ats.auth are about 250. */
 export const MAX_TOKEN_LENGTH = 8192;
 
-const SIGNATURE_BYTES = 32;
-const HEADER_SEGMENT = encodeBase64Url('{"alg":"HS256","typ":"JWT"}');
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Length of an HS256 signature: the full HMAC-SHA-256 output, never truncated. */
+export const HS256_SIGNATURE_BYTES = 32;
+const SIGNATURE_SEGMENT_LENGTH = Math.ceil((HS256_SIGNATURE_BYTES * 4) / 3);
 
-export type JsonObject = Record<string, unknown>;
+// verifyHs256() compares signatures as base64url text in these buffers: UTF-16 keeps
+// every code unit, so equal bytes mean equal text, and reusing them saves two allocations.
+const expectedUnits = Buffer.alloc(SIGNATURE_SEGMENT_LENGTH * 2);
+const actualUnits = Buffer.alloc(SIGNATURE_SEGMENT_LENGTH * 2);
+
+/** The header ats.auth writes; tokens that carry it skip header parsing. */
+const HEADER_SEGMENT = encodeBase64Url('{"alg":"HS256","typ":"JWT"}');
 
 /** A token split into its parts; nothing in it is trusted until verifyHs256() returns it. */
 export interface DecodedJwt {
@@ -31,42 +42,44 @@ export interface DecodedJwt {
   signature: Buffer;
 }
 
+/** The parts of a token that can be checked before its signature. */
+interface TokenSegments {
+  header: JsonObject;
+  payloadText: string;
+  signingInput: string;
+  signatureSegment: string;
+}
+
+/**
+ * Secret size RFC 7518, section 3.2 requires for HS256, in bytes. createHs256Key() accepts
+ * shorter secrets, because deployments may already use them, so callers should warn.
+ */
+export const HS256_MIN_SECRET_BYTES = 32;
+
 /** Makes the HMAC key object once, so that signing and verifying do not rebuild it. */
 export function createHs256Key(secret: string | Uint8Array): KeyObject {
+  if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
+    throw new TypeError('The HS256 secret must be a string or a Uint8Array');
+  }
+
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
   if (bytes.byteLength === 0) throw new TypeError('The HS256 secret must not be empty');
 
   return createSecretKey(bytes);
 }
 
-/** Signs `payload` with HS256 and returns the compact token. */
+/** Signs `payload` with HS256 under the ats.auth header and returns the compact token. */
 export function signHs256(payload: JsonObject, key: KeyObject): string {
+  if (!isJsonObject(payload)) throw new TypeError('The JWT payload must be a plain object');
+
   const signingInput = `${HEADER_SEGMENT}.${encodeBase64Url(JSON.stringify(payload))}`;
   const signature = createHmac('sha256', key).update(signingInput).digest('base64url');
 
   return `${signingInput}.${signature}`;
 }
 
-function parseJsonObject(segment: string, what: 'header' | 'payload'): JsonObject {
-  const bytes = decodeBase64Url(segment, `the token ${what}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(utf8.decode(bytes));
-  } catch (error) {
-    throw new AtsAuthError('ERR_TOKEN_MALFORMED', `Invalid token ${what}: not UTF-8 JSON`, {
-      cause: error,
-    });
-  }
-
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AtsAuthError('ERR_TOKEN_MALFORMED', `Invalid token ${what}: not a JSON object`);
-  }
-
-  return value as JsonObject;
-}
-
-/** Splits and decodes a compact JWS without checking its signature or claims. */
-export function decodeJwt(token: unknown): DecodedJwt {
+/** Splits a compact JWS and decodes its header and the payload text, not its JSON. */
+function readSegments(token: unknown): TokenSegments {
   if (typeof token !== 'string') {
     throw new AtsAuthError('ERR_TOKEN_MALFORMED', 'Invalid token: expected a string');
   }
@@ -88,23 +101,53 @@ export function decodeJwt(token: unknown): DecodedJwt {
 
   const headerSegment = token.slice(0, firstDot);
   const header =
-    headerSegment === HEADER_SEGMENT
-      ? { alg: 'HS256', typ: 'JWT' }
-      : parseJsonObject(headerSegment, 'header');
-  const payload = parseJsonObject(token.slice(firstDot + 1, secondDot), 'payload');
-  const signature = decodeBase64Url(token.slice(secondDot + 1), 'the token signature');
+    headerSegment === HEADER_SEGMENT ? { alg: 'HS256', typ: 'JWT' } : decodeHeader(headerSegment);
+  const payloadBytes = decodeBase64Url(token.slice(firstDot + 1, secondDot), 'the token payload');
 
-  return { header, payload, signingInput: token.slice(0, secondDot), signature };
+  return {
+    header,
+    payloadText: decodeUtf8(payloadBytes, 'token payload'),
+    signingInput: token.slice(0, secondDot),
+    signatureSegment: token.slice(secondDot + 1),
+  };
 }
 
-/** Throws unless the header asks for exactly HS256 and nothing this codec does not do. */
+function decodeHeader(segment: string): JsonObject {
+  const text = decodeUtf8(decodeBase64Url(segment, 'the token header'), 'token header');
+
+  return parseJsonObject(text, 'token header');
+}
+
+/** Splits and decodes a compact JWS without checking its header, signature or claims. */
+export function decodeJwt(token: unknown): DecodedJwt {
+  const { header, payloadText, signingInput, signatureSegment } = readSegments(token);
+  const signature = decodeBase64Url(signatureSegment, 'the token signature');
+  const payload = parseJsonObject(payloadText, 'token payload');
+
+  return { header, payload, signingInput, signature };
+}
+
+/** Returns a header parameter for a message: quoted and cut short, or its JSON type. */
+function describeParameter(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 32));
+
+  return `a ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`;
+}
+
+function isJwtMediaType(typ: string): boolean {
+  const lower = typ.toLowerCase();
+
+  return lower === 'jwt' || lower === 'application/jwt';
+}
+
+/** Throws unless the header requests exactly HS256 and no feature this codec lacks. */
 function checkHeader(header: JsonObject): void {
   const alg = Object.hasOwn(header, 'alg') ? header['alg'] : undefined;
   if (alg !== 'HS256') {
-    const shown = typeof alg === 'string' ? JSON.stringify(alg.slice(0, 32)) : 'missing';
     throw new AtsAuthError(
       'ERR_TOKEN_ALG',
-      `Algorithm not allowed: "alg" is ${shown}, only "HS256" is accepted`,
+      `Algorithm not allowed: "alg" is ${describeParameter(alg)}, only "HS256" is accepted`,
     );
   }
 
@@ -118,11 +161,41 @@ function checkHeader(header: JsonObject): void {
   if (Object.hasOwn(header, 'b64')) {
     throw new AtsAuthError('ERR_TOKEN_MALFORMED', 'Unsupported "b64" header parameter');
   }
+
+  // RFC 7519, section 5.2: "cty" announces a nested JWT or other content, not claims.
+  if (Object.hasOwn(header, 'cty')) {
+    throw new AtsAuthError('ERR_TOKEN_MALFORMED', 'Unsupported "cty" header parameter');
+  }
+
+  // Media types compare case-insensitively, and a "typ" without "/" implies
+  // "application/" (RFC 7515, section 4.1.9). Any other type, such as "at+jwt", is a
+  // token meant for another verifier, so it is rejected rather than ignored.
+  const typ = Object.hasOwn(header, 'typ') ? header['typ'] : undefined;
+  if (typ !== undefined && (typeof typ !== 'string' || !isJwtMediaType(typ))) {
+    throw new AtsAuthError(
+      'ERR_TOKEN_MALFORMED',
+      `Unsupported "typ" header parameter: ${describeParameter(typ)}, only "JWT" is accepted`,
+    );
+  }
+}
+
+function assertSecretKey(key: KeyObject): void {
+  // An RSA or EC public key here would be the algorithm confusion attack: only a secret
+  // key can verify an HMAC.
+  if ((key as KeyObject | undefined)?.type !== 'secret') {
+    throw new TypeError('The HS256 key must be a secret KeyObject from createHs256Key()');
+  }
 }
 
 /** Returns whether the signature of a decoded token matches `key`, in constant time. */
-export function hasValidSignature(decoded: DecodedJwt, key: KeyObject): boolean {
-  if (decoded.signature.byteLength !== SIGNATURE_BYTES) return false;
+export function hasValidSignature(
+  decoded: Pick<DecodedJwt, 'signingInput' | 'signature'>,
+  key: KeyObject,
+): boolean {
+  assertSecretKey(key);
+
+  // A truncated HMAC is weaker and RFC 7518, section 3.2 never allows it for HS256.
+  if (decoded.signature.byteLength !== HS256_SIGNATURE_BYTES) return false;
 
   const expected = createHmac('sha256', key).update(decoded.signingInput).digest();
 
@@ -130,24 +203,45 @@ export function hasValidSignature(decoded: DecodedJwt, key: KeyObject): boolean 
 }
 
 /**
- * Verifies an HS256 token: structure, header, signature, then the time claims and any
- * claim `options` require. Returns the decoded token or throws an AtsAuthError.
+ * Returns whether `segment` is the base64url HS256 signature of `signingInput`, in
+ * constant time. Only canonical base64url of all 32 bytes can equal the encoder's output,
+ * so this also rejects truncated and non-canonical signatures without decoding them.
+ */
+function matchesSignatureSegment(signingInput: string, segment: string, key: KeyObject): boolean {
+  assertSecretKey(key);
+  if (segment.length !== SIGNATURE_SEGMENT_LENGTH) return false;
+
+  const expected = createHmac('sha256', key).update(signingInput).digest('base64url');
+  expectedUnits.write(expected, 'utf16le');
+  actualUnits.write(segment, 'utf16le');
+
+  return timingSafeEqual(expectedUnits, actualUnits);
+}
+
+/**
+ * Verifies an HS256 token: structure, header, signature, then the payload JSON, the time
+ * claims and any claim `options` require. Returns the decoded token or throws an
+ * AtsAuthError; throws a TypeError when `key` is not a secret KeyObject.
  */
 export function verifyHs256(
   token: unknown,
   key: KeyObject,
   options: ClaimOptions = {},
 ): DecodedJwt {
-  const decoded = decodeJwt(token);
-  checkHeader(decoded.header);
+  const { header, payloadText, signingInput, signatureSegment } = readSegments(token);
+  checkHeader(header);
 
-  // Every signature failure gets the same message, so that an attacker learns nothing
-  // about which part was wrong.
-  if (!hasValidSignature(decoded, key)) {
+  if (!matchesSignatureSegment(signingInput, signatureSegment, key)) {
+    // A segment that is not base64url is malformed, as decodeJwt() reports it. Every
+    // other failure gets one message, so that an attacker learns nothing more.
+    decodeBase64Url(signatureSegment, 'the token signature');
     throw new AtsAuthError('ERR_TOKEN_SIGNATURE', 'Signature verification failed');
   }
 
-  validateClaims(decoded.payload, options);
+  // Only signed JSON is parsed, which keeps the parser away from forged input.
+  const payload = parseJsonObject(payloadText, 'token payload');
+  validateClaims(payload, options);
+  const signature = Buffer.from(signatureSegment, 'base64url');
 
-  return decoded;
+  return { header, payload, signingInput, signature };
 }

@@ -1,0 +1,93 @@
+/**
+ * Caller authentication: password checks, throttled per user and per address, and the rule
+ * for POST /user/logout_all, where only the user, an administrator or a trusted proxy may
+ * revoke a user's tokens.
+ */
+
+import type { IncomingMessage } from 'node:http';
+
+import { AtsAuthError } from '../errors.ts';
+import { isValidUsername } from '../store/users.ts';
+import type { UserRecord } from '../store/users.ts';
+import { verifyPassword } from '../users/password.ts';
+import { RateLimitedError, decodeBasicCredentials, readAuthorization } from './http.ts';
+import type { Services } from './services.ts';
+
+/** Returns the client address without the IPv6 prefix Node gives IPv4 clients. */
+export function remoteAddressOf(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? '';
+
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/**
+ * Returns the user when `password` is theirs. Throws ERR_RATE_LIMITED while the user or
+ * the address must wait, and ERR_BAD_CREDENTIALS otherwise. An unknown user and a wrong
+ * password get the same error after the same Argon2id work, so that neither the response
+ * nor its timing reveals whether the user exists.
+ */
+export async function verifyCredentials(
+  services: Services,
+  username: string,
+  password: string,
+  address: string,
+): Promise<UserRecord> {
+  const waitSeconds = services.throttle.begin(username, address);
+  if (waitSeconds > 0) throw new RateLimitedError(waitSeconds);
+
+  const user = isValidUsername(username) ? services.users.find(username) : undefined;
+  const matches = await verifyPassword(password, user?.passwordHash ?? services.dummyPasswordHash);
+  if (user === undefined || !matches) {
+    throw new AtsAuthError('ERR_BAD_CREDENTIALS', 'Invalid username or password');
+  }
+
+  services.throttle.succeed(username, address);
+
+  return user;
+}
+
+/** Returns the user a Bearer token or Basic credentials prove the caller to be. */
+async function authenticateCaller(services: Services, req: IncomingMessage): Promise<string> {
+  const authorization = readAuthorization(req);
+  if (authorization?.scheme === 'bearer') {
+    return services.tokens.check(authorization.credentials).sub;
+  }
+
+  if (authorization?.scheme === 'basic') {
+    const { user, password } = decodeBasicCredentials(authorization.credentials);
+    await verifyCredentials(services, user, password, remoteAddressOf(req));
+
+    return user;
+  }
+
+  throw new AtsAuthError(
+    'ERR_BAD_CREDENTIALS',
+    'Missing credentials: send a Bearer token or Basic credentials of the user or an administrator',
+  );
+}
+
+/**
+ * Resolves when the caller may revoke every token of `target`: the request comes from a
+ * trusted proxy, or proves to be `target` or an administrator. Throws ERR_BAD_CREDENTIALS
+ * (401) without valid credentials and ERR_FORBIDDEN (403) for anyone else.
+ */
+export async function authorizeLogoutAll(
+  services: Services,
+  req: IncomingMessage,
+  target: string,
+): Promise<void> {
+  const address = remoteAddressOf(req);
+  const family = address.includes(':') ? 'ipv6' : 'ipv4';
+  // A trusted gateway has authenticated the user itself and names them in X-Auth-UserId.
+  if (address !== '' && services.trustedProxies.check(address, family)) return;
+
+  const caller = await authenticateCaller(services, req);
+  if (caller === target) return;
+  if (services.users.find(caller)?.isAdmin === true) return;
+
+  throw new AtsAuthError(
+    'ERR_FORBIDDEN',
+    `User ${caller} may not revoke the tokens of ${target}: only that user, an administrator ` +
+      'or a trusted proxy may',
+  );
+}

@@ -1,0 +1,57 @@
+/**
+ * The `server` command and, through user-commands.ts, the `user` commands that manage the
+ * server's accounts on the same database.
+ */
+
+import type { CommandContext, CommandSpec } from '../cli/command.ts';
+import { loadServerConfig } from './config.ts';
+import { createServerLog } from './log.ts';
+import { startServer } from './server.ts';
+import { userCommands } from './user-commands.ts';
+import { formatConfigDefaults } from './variables.ts';
+
+function waitForAbort(signal: AbortSignal): Promise<unknown> {
+  if (signal.aborted) return Promise.resolve(signal.reason);
+
+  return new Promise((resolve) => {
+    signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
+  });
+}
+
+async function runServer(context: CommandContext): Promise<number> {
+  const config = loadServerConfig(context.env);
+  const log = createServerLog({ json: config.logJson, stream: context.stderr });
+  const running = await startServer(config, log);
+
+  const reason = await waitForAbort(context.signal);
+  log.info(`Stopping on ${typeof reason === 'string' ? reason : 'request'}`);
+  await running.close();
+
+  return 0;
+}
+
+const server: CommandSpec = {
+  words: ['server'],
+  summary: 'Run the ats.auth token server',
+  options: [
+    {
+      name: 'write-config-defaults',
+      type: 'boolean',
+      help: 'print the environment variables with their defaults as shell export lines and exit',
+    },
+  ],
+  positionals: [],
+  epilog:
+    'The server is configured by ATSAUTH_* environment variables; --write-config-defaults\n' +
+    'lists them. It stops cleanly on SIGINT or SIGTERM.',
+  async run(context, args) {
+    if (args.values['write-config-defaults'] === true) {
+      context.stdout.write(formatConfigDefaults());
+      return 0;
+    }
+
+    return runServer(context);
+  },
+};
+
+export const serverCommands: CommandSpec[] = [server, ...userCommands];

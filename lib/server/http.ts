@@ -1,0 +1,176 @@
+/**
+ * Reading requests and writing responses for the server: JSON bodies under a size limit,
+ * the Authorization header, and error bodies `{"error": code, "message": text}` whose
+ * status comes from httpStatusFor().
+ */
+
+import { Buffer } from 'node:buffer';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { AtsAuthError, httpStatusFor } from '../errors.ts';
+
+/** A rate-limit error whose retry delay is sent as Retry-After. */
+export class RateLimitedError extends AtsAuthError {
+  override name = 'RateLimitedError';
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('ERR_RATE_LIMITED', `Too many failed logins: retry in ${retryAfterSeconds} s`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export interface Authorization {
+  /** The scheme in lower case, such as `bearer` or `basic`. */
+  scheme: string;
+  credentials: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function badRequest(message: string): AtsAuthError {
+  return new AtsAuthError('ERR_USAGE', message);
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+
+  const semicolon = value.indexOf(';');
+  const mediaType = (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+
+  return mediaType === 'application/json';
+}
+
+/** Reads the body as bytes, rejecting with ERR_TOO_LARGE past `maxBytes`. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const tooLarge = new AtsAuthError(
+    'ERR_TOO_LARGE',
+    `Request body too large: the maximum is ${maxBytes} bytes`,
+  );
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) return Promise.reject(tooLarge);
+
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error: Error | undefined) => {
+      req.off('data', onData).off('end', onEnd).off('error', finish).off('close', onClose);
+      if (error === undefined) resolve(Buffer.concat(chunks, size));
+      else reject(error);
+    };
+    // Past the limit the listeners go; the rest of the body is read and dropped while the
+    // 413 goes out with Connection: close.
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > maxBytes) finish(tooLarge);
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(undefined);
+    const onClose = () => finish(new Error('The client closed the connection mid-request'));
+
+    req.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
+  });
+}
+
+/**
+ * Reads a JSON request body. Throws ERR_USAGE (400) for another content type, invalid
+ * UTF-8 or invalid JSON, and ERR_TOO_LARGE (413) past `maxBytes`.
+ */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  if (!isJsonContentType(req.headers['content-type'])) {
+    throw badRequest('Invalid Content-Type: send the body as application/json');
+  }
+
+  const bytes = await readBody(req, maxBytes);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw badRequest('Invalid request body: not valid UTF-8');
+  }
+
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest('Invalid request body: not valid JSON');
+  }
+}
+
+/** Splits the Authorization header into scheme and credentials; undefined when absent. */
+export function readAuthorization(req: IncomingMessage): Authorization | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined || header === '') return undefined;
+
+  const space = header.indexOf(' ');
+  if (space < 0) return { scheme: header.toLowerCase(), credentials: '' };
+
+  const scheme = header.slice(0, space).toLowerCase();
+
+  return { scheme, credentials: header.slice(space + 1).trim() };
+}
+
+/** Returns the Bearer token of the request, or undefined when it sends no Bearer token. */
+export function readBearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  // The common spelling is checked first, so that the verify hot path allocates nothing.
+  if (header?.startsWith('Bearer ') === true) return header.slice(7).trim();
+
+  const authorization = readAuthorization(req);
+
+  return authorization?.scheme === 'bearer' ? authorization.credentials : undefined;
+}
+
+/** Decodes Basic credentials (RFC 7617); throws ERR_BAD_CREDENTIALS when malformed. */
+export function decodeBasicCredentials(credentials: string): { user: string; password: string } {
+  const text = /^[A-Za-z0-9+/]+={0,2}$/.test(credentials)
+    ? Buffer.from(credentials, 'base64').toString('utf8')
+    : '';
+  const colon = text.indexOf(':');
+  if (colon < 0) {
+    throw new AtsAuthError(
+      'ERR_BAD_CREDENTIALS',
+      'Invalid Basic credentials: expected the base64 encoding of user:password',
+    );
+  }
+
+  return { user: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** Sends `body` as JSON with `status`; responses are never cached, as they carry tokens. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+/**
+ * Sends the error response for `error`. Anything but an AtsAuthError is a 500 whose body
+ * hides the cause, which the caller logs instead.
+ */
+export function sendError(
+  res: ServerResponse,
+  error: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+
+  const known = error instanceof AtsAuthError;
+  const status = httpStatusFor(error);
+  const body = known
+    ? { error: error.code, message: error.message }
+    : { error: 'ERR_SERVER', message: 'Internal server error' };
+  const extra: Record<string, string> = { ...headers };
+  if (error instanceof RateLimitedError) extra['retry-after'] = String(error.retryAfterSeconds);
+  // After a 413 the unread body would otherwise have to be read to keep the connection.
+  if (status === 413) extra['connection'] = 'close';
+
+  sendJson(res, status, body, extra);
+}

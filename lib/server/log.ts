@@ -1,0 +1,103 @@
+/**
+ * The server's log on stderr: plain lines by default, one JSON object per line when
+ * ATSAUTH_LOG_JSONFORMAT=true. Lines are buffered for one turn of the event loop and
+ * written together, so that a busy server makes one write call per batch of requests,
+ * not one per request. Callers pass no token, Authorization value, password or secret.
+ */
+
+import type { Writable } from 'node:stream';
+
+export type LogFields = Record<string, string | number | boolean | undefined>;
+
+/** What one request line reports. */
+export interface RequestLogEntry {
+  method: string;
+  /** The path without its query string, which may carry credentials. */
+  path: string;
+  status: number;
+  durationMs: number;
+  /** The user the request was about, when known. */
+  user: string | undefined;
+  remoteAddress: string | undefined;
+}
+
+export interface ServerLog {
+  info(message: string, fields?: LogFields): void;
+  warning(message: string, fields?: LogFields): void;
+  error(message: string, error?: unknown): void;
+  request(entry: RequestLogEntry): void;
+  /** Writes buffered lines now; call before the process exits. */
+  flush(): void;
+}
+
+export interface ServerLogOptions {
+  json: boolean;
+  stream: Writable;
+}
+
+// Printable ASCII without space or quote is shown as is; anything else is JSON-quoted, so
+// that a crafted path or user name cannot forge a second log line.
+const PLAIN_TEXT = /^[\x21\x23-\x7e]*$/;
+
+function quoteIfNeeded(text: string): string {
+  return PLAIN_TEXT.test(text) ? text : JSON.stringify(text);
+}
+
+function describeError(error: unknown): { text: string; stack: string | undefined } {
+  if (!(error instanceof Error)) return { text: String(error), stack: undefined };
+
+  return { text: `${error.name}: ${error.message}`, stack: error.stack };
+}
+
+/** Creates a server log writing to `options.stream`. */
+export function createServerLog(options: ServerLogOptions): ServerLog {
+  let pending: string[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+
+  const flush = () => {
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (pending.length === 0) return;
+
+    const text = pending.join('');
+    pending = [];
+    options.stream.write(text);
+  };
+  const write = (line: string) => {
+    pending.push(`${line}\n`);
+    scheduled ??= setImmediate(flush);
+  };
+  const record = (level: string, message: string, fields: LogFields = {}) => {
+    if (options.json) {
+      write(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields }));
+    } else {
+      write(level === 'info' ? message : `${level}: ${message}`);
+    }
+  };
+
+  return {
+    info: (message, fields) => record('info', message, fields),
+    warning: (message, fields) => record('warning', message, fields),
+    error: (message, error) => {
+      const described = error === undefined ? undefined : describeError(error);
+      if (options.json || described === undefined) {
+        record('error', message, { error: described?.text, stack: described?.stack });
+      } else {
+        record('error', `${message}: ${described.stack ?? described.text}`);
+      }
+    },
+    request: (entry) => {
+      const durationMs = Math.round(entry.durationMs * 100) / 100;
+      if (options.json) {
+        record('info', 'request', { ...entry, durationMs });
+        return;
+      }
+
+      const user = entry.user === undefined ? '' : ` user=${quoteIfNeeded(entry.user)}`;
+      const from = entry.remoteAddress === undefined ? '' : ` from=${entry.remoteAddress}`;
+      const path = quoteIfNeeded(entry.path);
+      write(`${entry.method} ${path} ${entry.status} ${durationMs} ms${user}${from}`);
+    },
+    flush,
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * The ats.auth HTTP API: the four routes, and the dispatcher. It responds to unknown paths
+ * with 404 and to wrong methods with 405 and Allow, turns every thrown error into a JSON
+ * error body, and logs one line per request.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { AtsAuthError, isAtsAuthError } from '../errors.ts';
+import { isJsonObject } from '../jwt/json.ts';
+import { isValidUsername } from '../store/users.ts';
+import { authorizeLogoutAll, remoteAddressOf, verifyCredentials } from './auth.ts';
+import { readBearerToken, readJsonBody, sendError, sendJson } from './http.ts';
+import type { Services } from './services.ts';
+
+/** One request in flight; handlers set `user` once they know whom it concerns. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  user: string | undefined;
+}
+
+type Handler = (services: Services, exchange: Exchange) => void | Promise<void>;
+
+interface Route {
+  handlers: ReadonlyMap<string, Handler>;
+  /** WWW-Authenticate value for a 401 on this route (RFC 7235, section 3.1). */
+  challenge: (error: unknown) => string | undefined;
+  allow: string;
+}
+
+function missingToken(): AtsAuthError {
+  return new AtsAuthError('ERR_BAD_CREDENTIALS', 'Missing token: send Authorization: Bearer TOKEN');
+}
+
+/** RFC 6750, section 3: no error code when the request carried no token at all. */
+function bearerChallenge(error: unknown): string {
+  const isTokenError = error instanceof AtsAuthError && error.code.startsWith('ERR_TOKEN_');
+
+  return isTokenError ? 'Bearer error="invalid_token"' : 'Bearer';
+}
+
+async function login(services: Services, exchange: Exchange): Promise<void> {
+  const body = await readJsonBody(exchange.req, services.config.maxBodyBytes);
+  const field = (name: string) =>
+    isJsonObject(body) && Object.hasOwn(body, name) ? body[name] : undefined;
+  const username = field('username');
+  const password = field('password');
+  if (typeof username !== 'string' || typeof password !== 'string') {
+    throw new AtsAuthError(
+      'ERR_USAGE',
+      'Invalid request body: expected a JSON object with "username" and "password" strings',
+    );
+  }
+  if (isValidUsername(username)) exchange.user = username;
+
+  const address = remoteAddressOf(exchange.req);
+  const user = await verifyCredentials(services, username, password, address);
+  const storedNotBeforeUs = services.revocationTable.readNotBefore(user.name);
+  const token = await services.tokens.issue(user.name, storedNotBeforeUs);
+
+  sendJson(exchange.res, 200, { token });
+}
+
+async function logout(services: Services, exchange: Exchange): Promise<void> {
+  const token = readBearerToken(exchange.req);
+  if (token === undefined) throw missingToken();
+
+  try {
+    const checked = services.tokens.check(token);
+    exchange.user = checked.sub;
+    await services.tokens.revoke(checked);
+  } catch (error) {
+    // A token that no longer works needs no revocation, so the response is the same 204.
+    const isDead =
+      isAtsAuthError(error, 'ERR_TOKEN_EXPIRED') || isAtsAuthError(error, 'ERR_TOKEN_REVOKED');
+    if (!isDead) throw error;
+  }
+
+  exchange.res.writeHead(204).end();
+}
+
+async function logoutAll(services: Services, exchange: Exchange): Promise<void> {
+  const target = exchange.req.headers['x-auth-userid'];
+  if (!isValidUsername(target)) {
+    throw new AtsAuthError(
+      'ERR_USAGE',
+      'Missing or invalid X-Auth-UserId header: set it to the user whose tokens to revoke',
+    );
+  }
+  exchange.user = target;
+
+  await authorizeLogoutAll(services, exchange.req, target);
+  await services.tokens.revokeAll(target);
+
+  exchange.res.writeHead(204).end();
+}
+
+/** Checks the Bearer token; the hot path, so it reads memory only and returns no promise. */
+function verifyToken(services: Services, exchange: Exchange): void {
+  const token = readBearerToken(exchange.req);
+  if (token === undefined) throw missingToken();
+
+  const checked = services.tokens.check(token);
+  exchange.user = checked.sub;
+  exchange.res.writeHead(204, { 'x-auth-userid': checked.sub }).end();
+}
+
+function route(handlers: Record<string, Handler>, challenge: Route['challenge']): Route {
+  const allow = Object.keys(handlers).join(', ');
+
+  return { handlers: new Map(Object.entries(handlers)), challenge, allow };
+}
+
+const ROUTES: ReadonlyMap<string, Route> = new Map([
+  ['/user/login', route({ POST: login }, () => undefined)],
+  ['/user/logout', route({ POST: logout }, bearerChallenge)],
+  [
+    '/user/logout_all',
+    route({ POST: logoutAll }, (error) => `${bearerChallenge(error)}, Basic realm="ats.auth"`),
+  ],
+  ['/token/verify', route({ GET: verifyToken, HEAD: verifyToken }, bearerChallenge)],
+]);
+
+function pathOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const query = raw.indexOf('?');
+
+  return query < 0 ? raw : raw.slice(0, query);
+}
+
+function isUnauthorized(error: unknown): boolean {
+  if (!(error instanceof AtsAuthError)) return false;
+
+  return error.code === 'ERR_BAD_CREDENTIALS' || error.code.startsWith('ERR_TOKEN_');
+}
+
+/** Sends the error response; logs errors that are not expected outcomes. */
+function fail(services: Services, exchange: Exchange, route: Route | undefined, error: unknown) {
+  if (!(error instanceof AtsAuthError)) {
+    const method = exchange.req.method ?? '';
+    services.log.error(`Request ${method} ${pathOf(exchange.req.url)} failed`, error);
+  }
+
+  const challenge = isUnauthorized(error) ? route?.challenge(error) : undefined;
+  if (challenge === undefined) sendError(exchange.res, error);
+  else sendError(exchange.res, error, { 'www-authenticate': challenge });
+}
+
+function dispatch(services: Services, exchange: Exchange, path: string, route: Route | undefined) {
+  if (route === undefined) {
+    throw new AtsAuthError('ERR_NOT_FOUND', `Not found: ${path.slice(0, 100)}`);
+  }
+
+  const method = exchange.req.method ?? '';
+  const handler = route.handlers.get(method);
+  if (handler === undefined) {
+    exchange.res.setHeader('allow', route.allow);
+    throw new AtsAuthError(
+      'ERR_METHOD_NOT_ALLOWED',
+      `Method ${method} not allowed on ${path}: use ${route.allow}`,
+    );
+  }
+
+  return handler(services, exchange);
+}
+
+/** Responds to one request and logs it; never throws and never rejects. */
+export function handleRequest(services: Services, req: IncomingMessage, res: ServerResponse): void {
+  const startedMs = performance.now();
+  const exchange: Exchange = { req, res, user: undefined };
+  const path = pathOf(req.url);
+  const route = ROUTES.get(path);
+
+  const finish = () => {
+    services.log.request({
+      method: req.method ?? '',
+      path,
+      status: res.statusCode,
+      durationMs: performance.now() - startedMs,
+      user: exchange.user,
+      remoteAddress: remoteAddressOf(req),
+    });
+  };
+
+  let result: void | Promise<void> = undefined;
+  try {
+    result = dispatch(services, exchange, path, route);
+  } catch (error) {
+    fail(services, exchange, route, error);
+  }
+
+  if (result === undefined) {
+    finish();
+    return;
+  }
+
+  result.catch((error: unknown) => fail(services, exchange, route, error)).finally(finish);
+}

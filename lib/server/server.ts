@@ -1,0 +1,162 @@
+/**
+ * Starting and stopping the ats.auth server: open the database, resolve the secret, build
+ * the services, listen, and on close stop accepting, let requests in flight finish within
+ * the shutdown timeout, commit what is queued and close the database.
+ */
+
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+
+import { AtsAuthError } from '../errors.ts';
+import { openDatabase } from '../store/db.ts';
+import type { ServerConfig } from './config.ts';
+import type { ServerLog } from './log.ts';
+import { handleRequest } from './routes.ts';
+import { resolveJwtSecret } from './secret.ts';
+import { createServices } from './services.ts';
+import type { Services } from './services.ts';
+import type { ThrottleOptions } from './throttle.ts';
+import { startMaintenance } from './maintenance.ts';
+
+export interface StartOptions {
+  /** Overrides of the login throttle, for tests that need it to trip early. */
+  throttle?: Partial<ThrottleOptions>;
+  /** How often changes by other processes are loaded, in ms; 500 by default. */
+  reloadIntervalMs?: number;
+}
+
+export interface RunningServer {
+  /** Base URL such as `http://127.0.0.1:8081`. */
+  url: string;
+  port: number;
+  services: Services;
+  /** Stops the server as described above; resolves when the database is closed. */
+  close(): Promise<void>;
+}
+
+function formatUrl(address: string, port: number): string {
+  return address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
+}
+
+function listen(server: Server, config: ServerConfig): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${config.listenAddress}:${config.listenPort}`;
+      reject(
+        new AtsAuthError(
+          'ERR_CONFIG',
+          `Cannot listen on ${where}: ${error.code ?? error.message}; free the port or set ` +
+            'ATSAUTH_SERVER_LISTEN_ADDRESS and ATSAUTH_SERVER_LISTEN_PORT',
+          { cause: error },
+        ),
+      );
+    });
+    server.listen(config.listenPort, config.listenAddress, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : config.listenPort);
+    });
+  });
+}
+
+// Status lines for requests Node's parser rejects, by error code; anything else is a 400.
+const CLIENT_ERROR_STATUS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+
+/** Responds to a malformed, oversized or slow request as Node would, and logs it. */
+function handleClientError(log: ServerLog, error: NodeJS.ErrnoException, socket: Socket) {
+  const code = error.code ?? 'unknown';
+  // A client that reset the connection gets no response and is not worth a log line.
+  if (!socket.writable || code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+
+  const statusLine = CLIENT_ERROR_STATUS[code] ?? '400 Bad Request';
+  const from = socket.remoteAddress ?? 'unknown address';
+  log.warning(`Rejected a request from ${from}: ${statusLine} (${code})`);
+
+  socket.end(`HTTP/1.1 ${statusLine}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/**
+ * Starts the server described by `config`, logging to `log`. Resolves once it listens;
+ * throws ERR_STORE or ERR_CONFIG with the path or variable at fault.
+ */
+export async function startServer(
+  config: ServerConfig,
+  log: ServerLog,
+  options: StartOptions = {},
+): Promise<RunningServer> {
+  const store = openDatabase(config.dbPath, { busyTimeoutMs: config.busyTimeoutMs });
+  let services: Services;
+  try {
+    const secret = resolveJwtSecret(config.jwtSecret, store.path);
+    if (secret.path !== undefined) {
+      const action = secret.created
+        ? 'Generated the JWT secret and stored it in'
+        : 'Using the JWT secret in';
+      log.info(`${action} ${secret.path}`);
+    }
+    for (const warning of secret.warnings) log.warning(warning);
+
+    const throttle = options.throttle ?? {};
+    services = await createServices({ config, log, store, jwtSecret: secret.value, throttle });
+  } catch (error) {
+    store.db.close();
+    throw error;
+  }
+  log.info(`Database: ${store.path}`);
+
+  const server = createServer(
+    {
+      maxHeaderSize: config.maxHeaderBytes,
+      headersTimeout: config.headersTimeoutSeconds * 1000,
+      requestTimeout: config.requestTimeoutSeconds * 1000,
+      // Timeouts are only checked this often; Node's default of 30 s lets slow clients linger.
+      connectionsCheckingInterval: 1000,
+    },
+    (req, res) => handleRequest(services, req, res),
+  );
+  server.on('clientError', (error, socket) => handleClientError(log, error, socket as Socket));
+
+  let port: number;
+  try {
+    port = await listen(server, config);
+  } catch (error) {
+    services.batcher.close();
+    store.db.close();
+    throw error;
+  }
+
+  const maintenance = startMaintenance(services, options.reloadIntervalMs ?? 500);
+  const url = formatUrl(config.listenAddress, port);
+  log.info(`Listening on ${url}`, { url });
+
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= shutdown(server, services, maintenance));
+
+  return { url, port, services, close };
+}
+
+async function shutdown(server: Server, services: Services, maintenance: { stop(): void }) {
+  const { log, config, batcher, store } = services;
+  maintenance.stop();
+
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timeout = setTimeout(() => {
+    const seconds = config.shutdownTimeoutSeconds;
+    log.warning(`Requests still running after ${seconds} s: closing their connections`);
+    server.closeAllConnections();
+  }, config.shutdownTimeoutSeconds * 1000);
+  await closed;
+  clearTimeout(timeout);
+
+  batcher.close();
+  store.db.close();
+  log.info('Stopped');
+  log.flush();
+}

@@ -1,0 +1,144 @@
+/**
+ * Issuing, checking and revoking ats.auth tokens. Checking is the hot path of
+ * GET /token/verify: it reads only memory, and a token whose signature verified once is
+ * kept in a bounded cache, so a gateway asking again skips the HMAC and the JSON parsing.
+ */
+
+import { createHash, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+
+import { AtsAuthError } from '../errors.ts';
+import { signHs256, verifyHs256 } from '../jwt/jws.ts';
+import type { JsonObject } from '../jwt/jws.ts';
+import type { RevocationSet } from '../store/revocation-set.ts';
+import { isValidUsername } from '../store/users.ts';
+import type { IssuanceClock } from './clock.ts';
+
+export const ISSUER = 'ats.auth';
+
+const JTI_BYTES = 16;
+const MAX_JTI_LENGTH = 256;
+const CACHE_ENTRIES = 10_000;
+
+/** The claims the server relies on, read from a token whose signature verified. */
+export interface CheckedToken {
+  sub: string;
+  iatUs: number;
+  expSeconds: number;
+  /** The "jti", or "sha256:" and the token's base64url SHA-256 when it has none. */
+  revocationKey: string;
+}
+
+export interface TokenServiceOptions {
+  key: KeyObject;
+  ttlSeconds: number;
+  /** Maximum lifetime of any token on this database, so a revoke-all lasts as long. */
+  maxTtlUs: number;
+  clock: IssuanceClock;
+  revocations: RevocationSet;
+}
+
+function claimError(message: string): AtsAuthError {
+  return new AtsAuthError('ERR_TOKEN_CLAIM', message);
+}
+
+function readClaims(token: string, payload: JsonObject): CheckedToken {
+  const claim = (name: string) => (Object.hasOwn(payload, name) ? payload[name] : undefined);
+  const [sub, iat, exp, jti] = [claim('sub'), claim('iat'), claim('exp'), claim('jti')];
+  if (!isValidUsername(sub)) throw claimError('Invalid "sub" claim: not an ats.auth user name');
+  if (typeof iat !== 'number') throw claimError('Missing "iat" claim');
+  if (typeof exp !== 'number') throw claimError('Missing "exp" claim');
+
+  const hasJti = typeof jti === 'string' && jti !== '' && jti.length <= MAX_JTI_LENGTH;
+  const revocationKey = hasJti
+    ? jti
+    : `sha256:${createHash('sha256').update(token).digest('base64url')}`;
+
+  return { sub, iatUs: Math.round(iat * 1e6), expSeconds: exp, revocationKey };
+}
+
+export class TokenService {
+  readonly #options: TokenServiceOptions;
+  readonly #cache = new Map<string, CheckedToken>();
+
+  constructor(options: TokenServiceOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Issues a token for `sub` whose "iat" is after `storedNotBeforeUs`, the user's
+   * not-before time as read from the database, and after the one in memory. Resolves once
+   * the issuance bound on disk covers the token.
+   */
+  async issue(sub: string, storedNotBeforeUs: number): Promise<string> {
+    const { clock, revocations, key, ttlSeconds } = this.#options;
+    const notBeforeUs = Math.max(storedNotBeforeUs, revocations.notBeforeOf(sub));
+    const { iatUs, covered } = clock.issue(notBeforeUs);
+
+    // Claims in the order ats.auth has always written them.
+    const claims = {
+      exp: (iatUs + ttlSeconds * 1e6) / 1e6,
+      iat: iatUs / 1e6,
+      iss: ISSUER,
+      jti: randomBytes(JTI_BYTES).toString('base64url'),
+      sub,
+    };
+    const token = signHs256(claims, key);
+    if (covered !== undefined) await covered;
+
+    return token;
+  }
+
+  /**
+   * Returns the claims of `token` if it is ours, unexpired and not revoked. Throws an
+   * AtsAuthError with ERR_TOKEN_REVOKED, ERR_TOKEN_EXPIRED or another token code.
+   */
+  check(token: string): CheckedToken {
+    const { revocations } = this.#options;
+    // Revocations of tokens expiring before purgedUntilUs are gone, so a wall clock that
+    // stepped back behind it must not bring such a token back to life.
+    const nowSeconds = Math.max(Date.now(), revocations.purgedUntilUs / 1000) / 1000;
+    const checked = this.#cache.get(token) ?? this.#verify(token, nowSeconds);
+
+    if (nowSeconds >= checked.expSeconds) {
+      throw new AtsAuthError('ERR_TOKEN_EXPIRED', 'Token has expired: request a new token');
+    }
+    if (revocations.hasToken(checked.revocationKey)) {
+      throw new AtsAuthError('ERR_TOKEN_REVOKED', 'Token has been revoked');
+    }
+    if (checked.iatUs <= revocations.notBeforeOf(checked.sub)) {
+      throw new AtsAuthError('ERR_TOKEN_REVOKED', 'Token has been revoked');
+    }
+
+    return checked;
+  }
+
+  /** Revokes one checked token; resolves once the revocation is on disk. */
+  revoke(checked: CheckedToken): Promise<void> {
+    return this.#options.revocations.revokeToken({
+      key: checked.revocationKey,
+      expiresAtUs: Math.ceil(checked.expSeconds * 1e6),
+    });
+  }
+
+  /** Revokes every token of `name` issued up to now; resolves once it is on disk. */
+  revokeAll(name: string): Promise<void> {
+    const { clock, revocations, maxTtlUs } = this.#options;
+    const notBeforeUs = clock.revocationPoint();
+
+    return revocations.revokeUser(name, notBeforeUs, notBeforeUs + maxTtlUs);
+  }
+
+  #verify(token: string, nowSeconds: number): CheckedToken {
+    const decoded = verifyHs256(token, this.#options.key, { issuer: ISSUER, nowSeconds });
+    const checked = readClaims(token, decoded.payload);
+
+    if (this.#cache.size >= CACHE_ENTRIES) {
+      const oldest = this.#cache.keys().next();
+      if (oldest.done !== true) this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(token, checked);
+
+    return checked;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * `user add`, `user passwd`, `user list` and `user remove`: account management on the
+ * server host, on the database named by ATSAUTH_DB. A running server picks up the
+ * revocations these commands make within a second.
+ */
+
+import { obtainPassword } from '../cli/prompt.ts';
+import type { CommandContext, CommandSpec, ParsedArgs } from '../cli/command.ts';
+import { AtsAuthError } from '../errors.ts';
+import { openDatabase, runTransaction } from '../store/db.ts';
+import type { Store } from '../store/db.ts';
+import { revokeAllTokensOf } from '../store/revocations.ts';
+import { UserStore, assertValidUsername } from '../store/users.ts';
+import { hashPassword } from '../users/password.ts';
+import { readInteger } from './config.ts';
+import { defaultOf } from './variables.ts';
+
+const NAME = { name: 'name', help: 'user name' } as const;
+const PASSWORD_STDIN = {
+  name: 'password-stdin',
+  type: 'boolean',
+  help: 'read the password from the first line of standard input',
+} as const;
+
+function openUserDatabase(context: CommandContext): Store {
+  const path = context.env['ATSAUTH_DB'] || defaultOf('ATSAUTH_DB');
+  const busyTimeoutMs = readInteger(context.env, 'ATSAUTH_DB_BUSY_TIMEOUT_MS', 0, 600_000);
+
+  return openDatabase(path, { busyTimeoutMs });
+}
+
+/** Runs `work` on the database and closes it whatever happens. */
+async function withUsers<T>(
+  context: CommandContext,
+  work: (store: Store, users: UserStore) => Promise<T>,
+): Promise<T> {
+  const store = openUserDatabase(context);
+  try {
+    return await work(store, new UserStore(store.db));
+  } finally {
+    store.db.close();
+  }
+}
+
+function nameArgument(args: ParsedArgs): string {
+  const name = args.positionals[0] ?? '';
+  assertValidUsername(name);
+
+  return name;
+}
+
+function notFound(name: string): AtsAuthError {
+  return new AtsAuthError('ERR_NOT_FOUND', `No user ${name}: "user list" shows the users`);
+}
+
+async function readNewPassword(context: CommandContext, args: ParsedArgs, name: string) {
+  const password = await obtainPassword(context, {
+    prompt: `New password for user ${name}: `,
+    fromStdin: args.values['password-stdin'] === true,
+    confirm: true,
+  });
+
+  return hashPassword(password);
+}
+
+/** Revokes every token of `name` in the current transaction, whatever lifetime they had. */
+function revokeAll(context: CommandContext, store: Store, name: string): void {
+  const ttlSeconds = readInteger(context.env, 'ATSAUTH_TOKEN_TTL', 1, 366 * 86_400);
+  revokeAllTokensOf(store.db, name, ttlSeconds * 1e6);
+}
+
+const userAdd: CommandSpec = {
+  words: ['user', 'add'],
+  summary: 'Add a user to the server database',
+  options: [
+    { name: 'admin', type: 'boolean', help: 'let the user revoke the tokens of any user' },
+    PASSWORD_STDIN,
+  ],
+  positionals: [NAME],
+  run: (context, args) =>
+    withUsers(context, async (store, users) => {
+      const name = nameArgument(args);
+      if (users.find(name) !== undefined) {
+        const hint = `use "user passwd ${name}" to change the password`;
+        throw new AtsAuthError('ERR_CONFLICT', `User ${name} already exists: ${hint}`);
+      }
+
+      const isAdmin = args.values['admin'] === true;
+      const passwordHash = await readNewPassword(context, args, name);
+      runTransaction(store, () => users.add({ name, passwordHash, isAdmin }));
+      context.log.info(`User ${name} added${isAdmin ? ' as an administrator' : ''}.`);
+
+      return 0;
+    }),
+};
+
+const userPasswd: CommandSpec = {
+  words: ['user', 'passwd'],
+  summary: "Change a user's password and revoke all the user's tokens",
+  options: [PASSWORD_STDIN],
+  positionals: [NAME],
+  run: (context, args) =>
+    withUsers(context, async (store, users) => {
+      const name = nameArgument(args);
+      if (users.find(name) === undefined) throw notFound(name);
+
+      const passwordHash = await readNewPassword(context, args, name);
+      runTransaction(store, () => {
+        if (!users.setPasswordHash(name, passwordHash)) throw notFound(name);
+        revokeAll(context, store, name);
+      });
+      context.log.info(`Password of ${name} changed; all tokens of ${name} revoked.`);
+
+      return 0;
+    }),
+};
+
+const userList: CommandSpec = {
+  words: ['user', 'list'],
+  summary: 'List the users of the server database',
+  options: [],
+  positionals: [],
+  run: (context) =>
+    withUsers(context, async (_store, users) => {
+      for (const user of users.list()) {
+        context.stdout.write(`${user.name}${user.isAdmin ? ' (admin)' : ''}\n`);
+      }
+
+      return 0;
+    }),
+};
+
+const userRemove: CommandSpec = {
+  words: ['user', 'remove'],
+  summary: "Remove a user and revoke all the user's tokens",
+  options: [],
+  positionals: [NAME],
+  run: (context, args) =>
+    withUsers(context, async (store, users) => {
+      const name = nameArgument(args);
+      runTransaction(store, () => {
+        if (!users.remove(name)) throw notFound(name);
+        revokeAll(context, store, name);
+      });
+      context.log.info(`User ${name} removed; all tokens of ${name} revoked.`);
+
+      return 0;
+    }),
+};
+
+export const userCommands: CommandSpec[] = [userAdd, userList, userPasswd, userRemove];

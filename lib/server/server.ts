@@ -14,6 +14,7 @@ import type { ServerConfig } from './config.ts';
 import type { ServerLog } from './log.ts';
 import { handleRequest } from './routes.ts';
 import { resolveJwtSecret } from './secret.ts';
+import type { JwtSecret } from './secret.ts';
 import { createServices } from './services.ts';
 import type { Services } from './services.ts';
 import type { ThrottleOptions } from './throttle.ts';
@@ -90,17 +91,35 @@ export async function startServer(
   log: ServerLog,
   options: StartOptions = {},
 ): Promise<RunningServer> {
+  try {
+    return await startOnDatabase(config, log, options);
+  } finally {
+    // Buffered lines go out before the caller reports a failure, so they stay in order.
+    log.flush();
+  }
+}
+
+function logSecretSource(log: ServerLog, secret: JwtSecret): void {
+  if (secret.path !== undefined) {
+    const action = secret.created
+      ? 'Generated the JWT secret and stored it in'
+      : 'Using the JWT secret in';
+    log.info(`${action} ${secret.path}`);
+  }
+
+  for (const warning of secret.warnings) log.warning(warning);
+}
+
+async function startOnDatabase(
+  config: ServerConfig,
+  log: ServerLog,
+  options: StartOptions,
+): Promise<RunningServer> {
   const store = openDatabase(config.dbPath, { busyTimeoutMs: config.busyTimeoutMs });
   let services: Services;
   try {
     const secret = resolveJwtSecret(config.jwtSecret, store.path);
-    if (secret.path !== undefined) {
-      const action = secret.created
-        ? 'Generated the JWT secret and stored it in'
-        : 'Using the JWT secret in';
-      log.info(`${action} ${secret.path}`);
-    }
-    for (const warning of secret.warnings) log.warning(warning);
+    logSecretSource(log, secret);
 
     const throttle = options.throttle ?? {};
     services = await createServices({ config, log, store, jwtSecret: secret.value, throttle });
@@ -146,13 +165,17 @@ async function shutdown(server: Server, services: Services, maintenance: { stop(
   maintenance.stop();
 
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Node closes idle keep-alive connections once, at close(). A connection whose request
+  // finishes later would stay open until its keep-alive timeout, so sweep again.
   server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
   const timeout = setTimeout(() => {
     const seconds = config.shutdownTimeoutSeconds;
     log.warning(`Requests still running after ${seconds} s: closing their connections`);
     server.closeAllConnections();
   }, config.shutdownTimeoutSeconds * 1000);
   await closed;
+  clearInterval(sweep);
   clearTimeout(timeout);
 
   batcher.close();

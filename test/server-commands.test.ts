@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+import { makeTempDir, runCli, startTestServer } from './helpers/server.ts';
+
+async function login(url: string, username: string, password: string): Promise<Response> {
+  return fetch(`${url}/user/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+}
+
+async function tokenFor(url: string, username: string, password: string): Promise<string> {
+  const response = await login(url, username, password);
+  assert.equal(response.status, 200);
+
+  return ((await response.json()) as { token: string }).token;
+}
+
+/** Polls verify until it returns `status`; a running server loads outside changes within 1 s. */
+async function waitForVerifyStatus(url: string, token: string, status: number): Promise<number> {
+  let last = 0;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const response = await fetch(`${url}/token/verify`, { headers: { authorization: `Bearer ${token}` } });
+    await response.arrayBuffer();
+    last = response.status;
+    if (last === status) break;
+
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  return last;
+}
+
+describe('user commands', () => {
+  test('user add and user list', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+
+    const added = await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'pw-marco\n');
+    const admin = await runCli(['user', 'add', 'root', '--admin', '--password-stdin'], env, 'pw-root\n');
+    const listed = await runCli(['user', 'list'], env);
+
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stderr, /User marco added/);
+    assert.equal(admin.code, 0, admin.stderr);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout, 'marco\nroot (admin)\n');
+    assert.equal(statSync(env.ATSAUTH_DB).mode & 0o777, 0o600);
+  });
+
+  test('user add rejects a taken name', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'first\n');
+
+    const again = await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'second\n');
+
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /User marco already exists/);
+  });
+
+  test('user add rejects an invalid name', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    const result = await runCli(['user', 'add', 'bad name', '--password-stdin'], env, 'pw\n');
+
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Invalid user name "bad name"/);
+  });
+
+  test('user passwd revokes the tokens', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'old password\n');
+    const server = await startTestServer(t, { dbPath: env.ATSAUTH_DB });
+    const token = await tokenFor(server.url, 'marco', 'old password');
+
+    const changed = await runCli(['user', 'passwd', 'marco', '--password-stdin'], env, 'new password\n');
+
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal(await waitForVerifyStatus(server.url, token, 401), 401);
+    assert.equal((await login(server.url, 'marco', 'old password')).status, 401);
+    const fresh = await tokenFor(server.url, 'marco', 'new password');
+    assert.equal(await waitForVerifyStatus(server.url, fresh, 204), 204);
+  });
+
+  test('user passwd of an unknown user fails', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    const result = await runCli(['user', 'passwd', 'ghost', '--password-stdin'], env, 'pw\n');
+
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /No user ghost/);
+  });
+
+  test('user remove revokes the tokens', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'password\n');
+    const server = await startTestServer(t, { dbPath: env.ATSAUTH_DB });
+    const token = await tokenFor(server.url, 'marco', 'password');
+
+    const removed = await runCli(['user', 'remove', 'marco'], env);
+    const listed = await runCli(['user', 'list'], env);
+
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(listed.stdout, '');
+    assert.equal(await waitForVerifyStatus(server.url, token, 401), 401);
+    assert.equal((await login(server.url, 'marco', 'password')).status, 401);
+  });
+
+  test('user remove of an unknown user fails', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    const result = await runCli(['user', 'remove', 'ghost'], env);
+
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /No user ghost/);
+  });
+
+  test('user add again after remove gives valid tokens', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'password\n');
+    await runCli(['user', 'remove', 'marco'], env);
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'password\n');
+    const server = await startTestServer(t, { dbPath: env.ATSAUTH_DB });
+
+    const token = await tokenFor(server.url, 'marco', 'password');
+
+    assert.equal(await waitForVerifyStatus(server.url, token, 204), 204);
+  });
+});

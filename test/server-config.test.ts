@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { describe, test } from 'node:test';
+import type { TestContext } from 'node:test';
+
+import { isAtsAuthError } from '../lib/errors.ts';
+import { loadServerConfig } from '../lib/server/config.ts';
+import { SERVER_VARIABLES, formatConfigDefaults } from '../lib/server/variables.ts';
+import { makeTempDir, runCli, serverEnv } from './helpers/server.ts';
+
+describe('loadServerConfig()', () => {
+  test('returns the defaults for an empty environment', () => {
+    const config = loadServerConfig({});
+
+    assert.equal(config.listenAddress, '127.0.0.1');
+    assert.equal(config.listenPort, 8081);
+    assert.equal(config.jwtSecret, undefined);
+    assert.equal(config.dbPath, './ats-auth.db');
+    assert.equal(config.tokenTtlSeconds, 3600);
+    assert.equal(config.logJson, false);
+    assert.deepEqual(config.trustedProxies, []);
+    assert.equal(config.maxBodyBytes, 16384);
+  });
+
+  test('reads every variable', () => {
+    const config = loadServerConfig({
+      ATSAUTH_SERVER_LISTEN_ADDRESS: '::1',
+      ATSAUTH_SERVER_LISTEN_PORT: '0',
+      ATSAUTH_SERVER_JWT_SECRET: 's3cret',
+      ATSAUTH_DB: '/var/lib/ats-auth/users.db',
+      ATSAUTH_TOKEN_TTL: '60',
+      ATSAUTH_LOG_JSONFORMAT: 'TRUE',
+      ATSAUTH_SERVER_TRUSTED_PROXIES: '10.0.0.1, fd00::/8',
+      ATSAUTH_SERVER_MAX_BODY_BYTES: '1024',
+    });
+
+    assert.equal(config.listenAddress, '::1');
+    assert.equal(config.listenPort, 0);
+    assert.equal(config.jwtSecret, 's3cret');
+    assert.equal(config.dbPath, '/var/lib/ats-auth/users.db');
+    assert.equal(config.tokenTtlSeconds, 60);
+    assert.equal(config.logJson, true);
+    assert.deepEqual(config.trustedProxies, ['10.0.0.1', 'fd00::/8']);
+    assert.equal(config.maxBodyBytes, 1024);
+  });
+
+  const invalid = [
+    { name: 'ATSAUTH_SERVER_LISTEN_PORT', value: '80a', expected: 'expected a whole number from 0 to 65535' },
+    { name: 'ATSAUTH_SERVER_LISTEN_PORT', value: '70000', expected: 'expected a whole number from 0 to 65535' },
+    { name: 'ATSAUTH_SERVER_LISTEN_ADDRESS', value: 'localhost', expected: 'expected an IP address' },
+    { name: 'ATSAUTH_TOKEN_TTL', value: '0', expected: 'expected a whole number from 1' },
+    { name: 'ATSAUTH_TOKEN_TTL', value: '1.5', expected: 'expected a whole number from 1' },
+    { name: 'ATSAUTH_LOG_JSONFORMAT', value: 'maybe', expected: 'expected true or false' },
+    { name: 'ATSAUTH_SERVER_TRUSTED_PROXIES', value: '10.0.0.0/33', expected: 'expected comma-separated IP addresses' },
+    { name: 'ATSAUTH_SERVER_TRUSTED_PROXIES', value: 'gateway.local', expected: 'expected comma-separated IP addresses' },
+    { name: 'ATSAUTH_SERVER_HEADERS_TIMEOUT_SECONDS', value: '60', expected: 'expected at most ATSAUTH_SERVER_REQUEST_TIMEOUT_SECONDS' },
+  ];
+  for (const { name, value, expected } of invalid) {
+    test(`rejects ${name}=${value}`, () => {
+      assert.throws(
+        () => loadServerConfig({ [name]: value }),
+        (error) =>
+          isAtsAuthError(error, 'ERR_CONFIG') &&
+          error.message.startsWith(`Invalid ${name} "`) &&
+          error.message.includes(expected),
+      );
+    });
+  }
+
+  test('never shows the secret in an error', () => {
+    assert.throws(
+      () => loadServerConfig({ ATSAUTH_SERVER_JWT_SECRET: ' hunter2 ' }),
+      (error) =>
+        isAtsAuthError(error, 'ERR_CONFIG') &&
+        error.message.includes('ATSAUTH_SERVER_JWT_SECRET') &&
+        !error.message.includes('hunter2'),
+    );
+  });
+});
+
+describe('server --write-config-defaults', () => {
+  test('prints one export line per variable', async () => {
+    const result = await runCli(['server', '--write-config-defaults'], { ATSAUTH_SERVER_JWT_SECRET: 'not-printed' });
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, formatConfigDefaults());
+    const exports = result.stdout.split('\n').filter((line) => line.startsWith('export '));
+    assert.deepEqual(exports.map((line) => line.split('=')[0]), SERVER_VARIABLES.map((variable) => `export ${variable.name}`));
+    assert.ok(exports.includes('export ATSAUTH_SERVER_LISTEN_PORT=8081'));
+    assert.ok(exports.includes('export ATSAUTH_SERVER_JWT_SECRET='));
+    assert.ok(!result.stdout.includes('not-printed'));
+  });
+
+  test('prints lines a shell can source', async () => {
+    const result = await runCli(['server', '--write-config-defaults'], {});
+    const script = `${result.stdout}\necho "$ATSAUTH_DB|$ATSAUTH_TOKEN_TTL|$ATSAUTH_SERVER_LISTEN_ADDRESS"`;
+
+    assert.equal(execFileSync('sh', ['-c', script], { encoding: 'utf8' }), './ats-auth.db|3600|127.0.0.1\n');
+  });
+});
+
+/** Runs `ats-auth server` expecting it to fail at start, and returns its stderr. */
+async function failedStart(env: Record<string, string>): Promise<string> {
+  const result = await runCli(['server'], env);
+
+  assert.equal(result.code, 1, result.stderr);
+  assert.doesNotMatch(result.stderr, /^\s+at /m, 'stack trace printed');
+  assert.equal(result.stderr.trim().split('\n').at(-1)?.startsWith('ats-auth: error: '), true, result.stderr);
+
+  return result.stderr;
+}
+
+function dbPathIn(t: TestContext): string {
+  return join(makeTempDir(t), 'ats-auth.db');
+}
+
+describe('server start failures', () => {
+  test('names a bad variable', async (t) => {
+    const stderr = await failedStart(serverEnv(dbPathIn(t), { ATSAUTH_SERVER_LISTEN_PORT: 'http' }));
+
+    assert.match(stderr, /Invalid ATSAUTH_SERVER_LISTEN_PORT "http": expected a whole number/);
+  });
+
+  test('names a corrupt database', async (t) => {
+    const dbPath = dbPathIn(t);
+    writeFileSync(dbPath, 'garbage, not SQLite\n'.repeat(300));
+    const stderr = await failedStart(serverEnv(dbPath));
+
+    assert.match(stderr, new RegExp(`Database file is corrupt or not an SQLite database: ${dbPath}: `));
+  });
+
+  test('names a locked database', async (t) => {
+    const dbPath = dbPathIn(t);
+    const created = await runCli(['user', 'list'], { ATSAUTH_DB: dbPath });
+    assert.equal(created.code, 0, created.stderr);
+    const holder = new DatabaseSync(dbPath);
+    t.after(() => holder.close());
+    holder.exec("BEGIN EXCLUSIVE; INSERT INTO settings VALUES ('issued_until_us', 1)");
+    const stderr = await failedStart(serverEnv(dbPath, { ATSAUTH_DB_BUSY_TIMEOUT_MS: '200' }));
+
+    assert.match(stderr, new RegExp(`Database is locked: ${dbPath}: another process holds a lock`));
+  });
+
+  test('names a read-only database', async (t) => {
+    const dbPath = dbPathIn(t);
+    const created = await runCli(['user', 'list'], { ATSAUTH_DB: dbPath });
+    assert.equal(created.code, 0, created.stderr);
+
+    // Root ignores file modes, so as root the file is made immutable instead.
+    const isRoot = process.getuid?.() === 0;
+    if (isRoot) {
+      try {
+        execFileSync('chattr', ['+i', dbPath], { stdio: 'ignore' });
+      } catch {
+        t.skip('running as root on a file system without chattr +i');
+        return;
+      }
+    } else {
+      chmodSync(dbPath, 0o400);
+    }
+
+    let stderr: string;
+    try {
+      stderr = await failedStart(serverEnv(dbPath));
+    } finally {
+      if (isRoot) execFileSync('chattr', ['-i', dbPath]);
+    }
+
+    assert.match(stderr, new RegExp(`Database is read-only: ${dbPath}: make the file`));
+  });
+
+  test('names a port already in use', async (t) => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    t.after(() => blocker.close());
+    const address = blocker.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+
+    const stderr = await failedStart(serverEnv(dbPathIn(t), { ATSAUTH_SERVER_LISTEN_PORT: String(port) }));
+
+    assert.match(stderr, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+  });
+});

@@ -6,6 +6,7 @@
 import { AtsAuthError } from '../errors.ts';
 import { serverCommands } from '../server/commands.ts';
 import type { CommandSpec } from './command.ts';
+import { tokenDecode, tokenVerify } from './commands/inspect.ts';
 import { tokenCreate, tokenRevoke, tokenRevokeAll } from './commands/token.ts';
 import { bashCompletion } from './completion.ts';
 import { PROGRAM, commandName, formatCommandHelp, formatMainHelp } from './help.ts';
@@ -65,7 +66,9 @@ export const commands: readonly CommandSpec[] = [
   complete,
   help,
   tokenCreate,
+  tokenDecode,
   tokenRevoke,
   tokenRevokeAll,
+  tokenVerify,
   ...serverCommands,
 ];

@@ -10,28 +10,15 @@ import { createHs256Key, decodeJwt, verifyHs256 } from '../../jwt/jws.ts';
 import type { DecodedJwt } from '../../jwt/jws.ts';
 import { reprJson } from '../../format/pyrepr.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
-import { readFirstLine } from '../prompt.ts';
 import {
   CONNECTION_OPTIONS,
   PASSWORD_OPTIONS,
   httpOptionsFor,
   loadSessionConfig,
+  readTokenArgument,
   resolvePassword,
   resolveUsername,
 } from '../session.ts';
-
-/** Returns the token named by a positional: the text, `-` for standard input, or ATS_AUTH_TOKEN. */
-export async function readTokenArgument(context: CommandContext, value: string | undefined): Promise<string> {
-  let token = value;
-  if (value === '-') token = await readFirstLine(context.stdin, 'token');
-  else if (value === undefined) token = context.env['ATS_AUTH_TOKEN'];
-
-  if (token === undefined || token.trim() === '') {
-    throw new AtsAuthError('ERR_USAGE', 'Missing token: pass TOKEN, - to read standard input, or set ATS_AUTH_TOKEN');
-  }
-
-  return token.trim();
-}
 
 /** Decodes a token and, when a secret is known, verifies it; logs what the -v lines show. */
 function inspectToken(context: CommandContext, token: string, secret: string | undefined): DecodedJwt {

@@ -1,0 +1,295 @@
+/**
+ * `token decode` and `token verify`: read a token without a server. Decode shows any
+ * token, expired or not; verify checks it and exits with a status per outcome.
+ */
+
+import { sendRequest } from '../../client/http.ts';
+import type { HttpOptions } from '../../client/http.ts';
+import { AtsAuthError } from '../../errors.ts';
+import type { ClaimOptions } from '../../jwt/claims.ts';
+import { nowSeconds } from '../../jwt/claims.ts';
+import { createHs256Key, decodeJwt, hasValidSignature, verifyHs256 } from '../../jwt/jws.ts';
+import type { DecodedJwt } from '../../jwt/jws.ts';
+import {
+  RECORD_FORMATS,
+  formatRecord,
+  outputOptions,
+  readOutputSettings,
+} from '../../format/output.ts';
+import type { OutputRecord } from '../../format/output.ts';
+import type { CommandSpec, OptionSpec, ParsedArgs, PositionalSpec } from '../command.ts';
+import { wrapText } from '../help.ts';
+import {
+  CONNECTION_OPTIONS,
+  SECRET_FILE_OPTION,
+  SECRET_SOURCES,
+  httpOptionsFor,
+  loadSessionConfig,
+  parseDurationSeconds,
+  parseTime,
+  readTokenArgument,
+  resolveJwtSecret,
+} from '../session.ts';
+
+/** Every column of a token record, in display order. */
+export const TOKEN_COLUMNS = [
+  'alg', 'typ', 'kid', 'other_header',
+  'iss', 'sub', 'aud', 'jti',
+  'iat', 'iat_iso', 'nbf', 'nbf_iso', 'exp', 'exp_iso', 'expires_in', 'time_left',
+  'other_claims', 'signature',
+] as const;
+
+const HEADER_COLUMNS = new Set(['alg', 'typ', 'kid']);
+const CLAIM_COLUMNS = new Set(['iss', 'sub', 'aud', 'jti', 'iat', 'nbf', 'exp']);
+
+/**
+ * Outcome of the signature check: `verified` when the HS256 signature matches the secret,
+ * `UNVERIFIED` when no secret is given, `INVALID` when it does not match.
+ */
+export type SignatureState = 'verified' | 'UNVERIFIED' | 'INVALID';
+
+/** Help paragraphs about the columns and `-f shell`, wrapped like the rest of the help. */
+export function describeColumnsHelp(extra: string): string {
+  const columns =
+    `${extra}Columns for -c: alg, typ and kid are header parameters, and other_header holds ` +
+    'the rest of the header as a JSON object. iss, sub, aud, jti, iat, nbf and exp are the ' +
+    'registered claims, and other_claims holds the rest of the claims. iat_iso, nbf_iso ' +
+    'and exp_iso are those times in ISO 8601 UTC. expires_in is the number of seconds ' +
+    'until exp, negative once expired, and time_left says the same in words. signature is ' +
+    '"verified" when the HS256 signature matches the secret, "UNVERIFIED" when no secret ' +
+    'is given and "INVALID" when it does not match.';
+  const shell =
+    '-f shell prints NAME="value" lines to eval: NAME is the --prefix (default ATS_AUTH_) ' +
+    'followed by the column name in upper case.';
+
+  return [columns, shell].map((text) => wrapText(text, 78).join('\n')).join('\n\n');
+}
+
+function readMember(object: Readonly<Record<string, unknown>>, name: string): unknown {
+  return Object.hasOwn(object, name) ? object[name] : undefined;
+}
+
+/** Returns the members of `object` not in `known`, or undefined when there are none. */
+function otherMembers(object: Readonly<Record<string, unknown>>, known: ReadonlySet<string>) {
+  const entries = Object.entries(object).filter(([name]) => !known.has(name));
+
+  // fromEntries defines own properties, so a "__proto__" claim stays a plain member.
+  return entries.length === 0 ? undefined : Object.fromEntries(entries);
+}
+
+/** Returns a NumericDate as ISO 8601 UTC, or undefined for a value that is not one. */
+export function formatNumericDate(value: unknown): string | undefined {
+  if (typeof value !== 'number') return undefined;
+
+  const date = new Date(value * 1000);
+
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/** Writes a non-negative number of seconds as `1 d 2 h 3 min 4 s`, from the largest unit. */
+export function formatDuration(totalSeconds: number): string {
+  const units = [['d', 86_400], ['h', 3_600], ['min', 60], ['s', 1]] as const;
+  const parts: string[] = [];
+  let rest = Math.floor(totalSeconds);
+
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (count > 0 || parts.length > 0 || size === 1) parts.push(`${count} ${unit}`);
+  }
+
+  return parts.join(' ');
+}
+
+/** Builds the record that decode, verify and create print, at time `now` in seconds. */
+export function describeToken(decoded: DecodedJwt, now: number, signature: SignatureState) {
+  const { header, payload } = decoded;
+  const exp = readMember(payload, 'exp');
+  const hasExp = typeof exp === 'number' && Number.isFinite(exp);
+  const expiresIn = hasExp ? Math.floor(exp - now) : undefined;
+  let timeLeft: string | undefined;
+  if (hasExp && exp > now) timeLeft = formatDuration(exp - now);
+  else if (hasExp) timeLeft = `expired ${formatDuration(now - exp)} ago`;
+
+  const record: OutputRecord = [
+    ...[...HEADER_COLUMNS].map((name) => [name, readMember(header, name)] as const),
+    ['other_header', otherMembers(header, HEADER_COLUMNS)],
+    ['iss', readMember(payload, 'iss')],
+    ['sub', readMember(payload, 'sub')],
+    ['aud', readMember(payload, 'aud')],
+    ['jti', readMember(payload, 'jti')],
+    ...(['iat', 'nbf', 'exp'] as const).flatMap((name) => [
+      [name, readMember(payload, name)] as const,
+      [`${name}_iso`, formatNumericDate(readMember(payload, name))] as const,
+    ]),
+    ['expires_in', expiresIn],
+    ['time_left', timeLeft],
+    ['other_claims', otherMembers(payload, CLAIM_COLUMNS)],
+    ['signature', signature],
+  ];
+
+  return record;
+}
+
+/** Reports whether the signature matches `secret`, without looking at the claims. */
+export function checkSignature(decoded: DecodedJwt, secret: string | undefined): SignatureState {
+  if (secret === undefined) return 'UNVERIFIED';
+  if (readMember(decoded.header, 'alg') !== 'HS256') return 'INVALID';
+
+  return hasValidSignature(decoded, createHs256Key(secret)) ? 'verified' : 'INVALID';
+}
+
+/** The --now option; tests and audits use it to check a token at a fixed time. */
+export const NOW_OPTION: OptionSpec = {
+  name: 'now',
+  type: 'string',
+  metavar: 'TIME',
+  help: 'check times against TIME, in NumericDate seconds or ISO 8601 (default: the clock)',
+};
+
+export const TOKEN_POSITIONAL: PositionalSpec = {
+  name: 'token',
+  help: 'the token; - reads it from standard input (default: ATS_AUTH_TOKEN)',
+  optional: true,
+};
+
+/** Returns --now in seconds, or the current time. */
+export function readNow(args: ParsedArgs): number {
+  const value = args.values['now'];
+
+  return typeof value === 'string' ? parseTime(value, '--now') : nowSeconds();
+}
+
+export const tokenDecode: CommandSpec = {
+  words: ['token', 'decode'],
+  summary: 'Show the header and claims of a token',
+  options: [SECRET_FILE_OPTION, NOW_OPTION, ...outputOptions(RECORD_FORMATS, 'table')],
+  positionals: [TOKEN_POSITIONAL],
+  epilog: describeColumnsHelp(
+    'Shows any token, expired or not, without a server. The signature is checked when a ' +
+      'secret is given; otherwise the claims are UNVERIFIED. ',
+  ),
+  async run(context, args) {
+    const settings = readOutputSettings(args, 'table');
+    const now = readNow(args);
+    const secret = resolveJwtSecret(context, args, loadSessionConfig(context));
+    const token = await readTokenArgument(context, args.positionals[0]);
+    context.log.addSecret(token);
+
+    const decoded = decodeJwt(token);
+    const signature = checkSignature(decoded, secret);
+    if (signature === 'INVALID') {
+      context.log.warning('Signature verification failed: the token does not match the secret');
+    }
+
+    const record = describeToken(decoded, now, signature);
+    context.stdout.write(formatRecord(record, TOKEN_COLUMNS, settings));
+
+    return 0;
+  },
+};
+
+function readClaimOptions(args: ParsedArgs): ClaimOptions {
+  const options: ClaimOptions = { nowSeconds: readNow(args) };
+  const { issuer, subject, leeway } = args.values;
+  const minValidity = args.values['min-validity'];
+
+  if (typeof issuer === 'string') options.issuer = issuer;
+  if (typeof subject === 'string') options.subject = subject;
+  if (typeof leeway === 'string') options.leewaySeconds = parseDurationSeconds(leeway, '--leeway');
+  if (typeof minValidity === 'string') {
+    options.minValiditySeconds = parseDurationSeconds(minValidity, '--min-validity');
+  }
+
+  return options;
+}
+
+/** Asks the server whether it still accepts the token: GET /token/verify answers 204. */
+export async function checkNotRevoked(serverUrl: URL, token: string, http: HttpOptions) {
+  const url = new URL('token/verify', serverUrl);
+  const headers = { Authorization: `Bearer ${token}` };
+  const response = await sendRequest({ method: 'GET', url, headers }, http);
+
+  if (response.status === 204 || response.status === 200) return;
+  if (response.status === 401) {
+    throw new AtsAuthError(
+      'ERR_TOKEN_REVOKED',
+      `Token rejected by ${url.origin}: it was revoked, or the server signs with another secret`,
+    );
+  }
+
+  throw new AtsAuthError(
+    'ERR_SERVER',
+    `Revocation check failed: ${url.origin} answered ${response.status} to GET /token/verify; ` +
+      'check the server URL and its version',
+  );
+}
+
+const VERIFY_EXIT_HELP = `Exit status:
+  0  the token is valid
+  1  another failure, such as an unreadable secret file or no server
+  2  usage error, such as no secret given
+  3  malformed token
+  4  bad signature, or an algorithm other than HS256
+  5  expired
+  6  not yet valid ("nbf" ahead)
+  7  "iss" or "sub" differs from --issuer or --subject
+  8  expires within --min-validity seconds
+  9  revoked, with --check-revoked`;
+
+export const tokenVerify: CommandSpec = {
+  words: ['token', 'verify'],
+  summary: 'Verify the signature and claims of a token',
+  options: [
+    SECRET_FILE_OPTION,
+    { name: 'issuer', type: 'string', metavar: 'ISSUER', help: 'require this "iss" claim' },
+    { name: 'subject', type: 'string', metavar: 'SUBJECT', help: 'require this "sub" claim' },
+    {
+      name: 'leeway',
+      type: 'string',
+      metavar: 'SECONDS',
+      help: 'tolerate this clock difference to the issuer, in seconds (default: 0)',
+    },
+    NOW_OPTION,
+    {
+      name: 'min-validity',
+      type: 'string',
+      metavar: 'SECONDS',
+      help: 'fail when the token expires within this many seconds',
+    },
+    {
+      name: 'check-revoked',
+      type: 'boolean',
+      help: 'also ask the server (GET /token/verify) whether the token was revoked',
+    },
+    ...CONNECTION_OPTIONS,
+    ...outputOptions(RECORD_FORMATS, 'table'),
+  ],
+  positionals: [TOKEN_POSITIONAL],
+  epilog: `${VERIFY_EXIT_HELP}\n\n${describeColumnsHelp('')}`,
+  detailedExitStatus: true,
+  async run(context, args) {
+    const settings = readOutputSettings(args, 'table');
+    const claimOptions = readClaimOptions(args);
+    const config = loadSessionConfig(context);
+    const secret = resolveJwtSecret(context, args, config);
+    if (secret === undefined) {
+      throw new AtsAuthError(
+        'ERR_USAGE',
+        `Missing secret to verify the signature: ${SECRET_SOURCES}`,
+      );
+    }
+
+    const token = await readTokenArgument(context, args.positionals[0]);
+    context.log.addSecret(token);
+    const decoded = verifyHs256(token, createHs256Key(secret), claimOptions);
+    if (args.values['check-revoked'] === true) {
+      await checkNotRevoked(config.serverUrl, token, httpOptionsFor(context, args));
+    }
+
+    const record = describeToken(decoded, claimOptions.nowSeconds ?? nowSeconds(), 'verified');
+    context.stdout.write(formatRecord(record, TOKEN_COLUMNS, settings));
+
+    return 0;
+  },
+};

@@ -8,7 +8,7 @@ import { serverCommands } from '../server/commands.ts';
 import type { CommandSpec } from './command.ts';
 import { tokenDecode, tokenVerify } from './commands/inspect.ts';
 import { tokenCreate, tokenRevoke, tokenRevokeAll } from './commands/token.ts';
-import { bashCompletion } from './completion.ts';
+import { bashCompletion, fishCompletion, plainCompletion, zshCompletion } from './completion.ts';
 import { PROGRAM, commandName, formatCommandHelp, formatMainHelp } from './help.ts';
 
 const help: CommandSpec = {
@@ -46,9 +46,18 @@ const complete: CommandSpec = {
   summary: 'print bash completion command',
   options: [
     { name: 'name', type: 'string', metavar: 'NAME', help: 'command name to complete (default: ats-auth)' },
-    { name: 'shell', type: 'string', choices: ['bash', 'none'], help: 'shell to complete for (default: bash)' },
+    {
+      name: 'shell',
+      type: 'string',
+      choices: ['bash', 'zsh', 'fish', 'none'],
+      help: 'shell to complete for; none prints the command tree (default: bash)',
+    },
   ],
   positionals: [],
+  epilog: `Load the script in the current shell:
+  bash: source <(ats-auth complete)
+  zsh:  source <(ats-auth complete --shell zsh)   (after compinit)
+  fish: ats-auth complete --shell fish | source`,
   async run(context, args) {
     const name = typeof args.values['name'] === 'string' ? args.values['name'] : PROGRAM;
     if (!/^[A-Za-z0-9_.+-]+$/.test(name)) {
@@ -57,6 +66,9 @@ const complete: CommandSpec = {
 
     const shell = args.values['shell'] ?? 'bash';
     if (shell === 'bash') context.stdout.write(bashCompletion(name, commands));
+    else if (shell === 'zsh') context.stdout.write(zshCompletion(name, commands));
+    else if (shell === 'fish') context.stdout.write(fishCompletion(name, commands));
+    else context.stdout.write(plainCompletion(commands));
 
     return 0;
   },

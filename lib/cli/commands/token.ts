@@ -8,14 +8,27 @@ import type { Credentials } from '../../client/api.ts';
 import { AtsAuthError } from '../../errors.ts';
 import { createHs256Key, decodeJwt, verifyHs256 } from '../../jwt/jws.ts';
 import type { DecodedJwt } from '../../jwt/jws.ts';
+import { isJsonObject } from '../../jwt/json.ts';
+import { nowSeconds } from '../../jwt/claims.ts';
+import {
+  RECORD_FORMATS,
+  formatRecord,
+  outputOptions,
+  readOutputSettings,
+} from '../../format/output.ts';
 import { reprJson } from '../../format/pyrepr.ts';
-import type { CommandContext, CommandSpec } from '../command.ts';
+import type { CommandContext, CommandSpec, ParsedArgs } from '../command.ts';
+import { wrapText } from '../help.ts';
+import { TOKEN_COLUMNS, describeColumnsHelp, describeToken, formatNumericDate } from './inspect.ts';
+import type { SignatureState } from './inspect.ts';
 import {
   CONNECTION_OPTIONS,
   PASSWORD_OPTIONS,
+  SECRET_FILE_OPTION,
   httpOptionsFor,
   loadSessionConfig,
   readTokenArgument,
+  resolveJwtSecret,
   resolvePassword,
   resolveUsername,
 } from '../session.ts';
@@ -29,6 +42,125 @@ function inspectToken(context: CommandContext, token: string, secret: string | u
   return decoded;
 }
 
+/** `-f` choices of token create; without -f it prints the token alone. */
+const CREATE_FORMATS = [...RECORD_FORMATS, 'exec-credential'] as const;
+
+const CREATE_COLUMNS = ['token', ...TOKEN_COLUMNS] as const;
+
+/** ExecCredential versions with the same `status` fields; the first is the default. */
+const EXEC_CREDENTIAL_VERSIONS = [
+  'client.authentication.k8s.io/v1',
+  'client.authentication.k8s.io/v1beta1',
+];
+
+const CREATE_EPILOG = `${wrapText(
+  'Without -f the token alone is printed, so TOKEN=$(ats-auth token create) works, and ' +
+    '-f value -c token prints the same. -f table, json, shell, value and yaml show the ' +
+    'token column followed by the claims.',
+  78,
+).join('\n')}
+
+${describeColumnsHelp('')}
+
+${wrapText(
+  'In GitHub Actions (GITHUB_ACTIONS=true) the token is first written to standard error ' +
+    'as ::add-mask::TOKEN, so that the runner hides it in the job log. --no-mask turns ' +
+    'this off.',
+  78,
+).join('\n')}
+
+${wrapText(
+  '-f exec-credential prints a Kubernetes ExecCredential, so that kubectl can use ' +
+    'ats-auth as a credential plugin. In the kubeconfig:',
+  78,
+).join('\n')}
+
+  users:
+  - name: marco
+    user:
+      exec:
+        apiVersion: client.authentication.k8s.io/v1
+        command: ats-auth
+        args: [token, create, --username, marco, -f, exec-credential]
+        interactiveMode: IfAvailable`;
+
+/** Escapes a workflow command value as the GitHub Actions toolkit does. */
+function escapeWorkflowValue(text: string): string {
+  return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
+}
+
+/** Asks the GitHub Actions runner to hide `token` in the job log, unless --no-mask. */
+function maskInGitHubActions(context: CommandContext, args: ParsedArgs, token: string): void {
+  if (context.env['GITHUB_ACTIONS'] !== 'true' || args.values['no-mask'] === true) return;
+
+  // Written to the stream directly: the logger would replace the registered token by ***.
+  context.stderr.write(`::add-mask::${escapeWorkflowValue(token)}\n`);
+}
+
+/** Returns the ExecCredential apiVersion kubectl asks for in KUBERNETES_EXEC_INFO, else v1. */
+function execCredentialVersion(context: CommandContext): string {
+  const fallback = EXEC_CREDENTIAL_VERSIONS[0] ?? '';
+  let info: unknown;
+  try {
+    info = JSON.parse(context.env['KUBERNETES_EXEC_INFO'] ?? 'null');
+  } catch {
+    return fallback;
+  }
+
+  if (!isJsonObject(info) || !Object.hasOwn(info, 'apiVersion')) return fallback;
+
+  const version = info['apiVersion'];
+  if (typeof version !== 'string' || !EXEC_CREDENTIAL_VERSIONS.includes(version)) return fallback;
+
+  return version;
+}
+
+/**
+ * Formats the ExecCredential a kubectl exec plugin prints. expirationTimestamp is RFC 3339
+ * from "exp", rounded down to whole seconds so that kubectl renews the token in time.
+ */
+export function formatExecCredential(
+  token: string,
+  decoded: DecodedJwt,
+  apiVersion: string,
+): string {
+  const status: Record<string, string> = { token };
+  const exp = Object.hasOwn(decoded.payload, 'exp') ? decoded.payload['exp'] : undefined;
+  const expiry = typeof exp === 'number' ? formatNumericDate(Math.floor(exp)) : undefined;
+  if (expiry !== undefined) status['expirationTimestamp'] = expiry.replace(/\.\d{3}Z$/, 'Z');
+
+  return `${JSON.stringify({ apiVersion, kind: 'ExecCredential', status }, null, 2)}\n`;
+}
+
+/** Formats the created token as -f asks: the bare token, a record or an ExecCredential. */
+function formatCreated(
+  context: CommandContext,
+  args: ParsedArgs,
+  token: string,
+  decoded: DecodedJwt,
+  signature: SignatureState,
+): string {
+  const settings = readOutputSettings(args, 'token');
+  if (settings.format === 'token') return `${token}\n`;
+  if (settings.format === 'exec-credential') {
+    return formatExecCredential(token, decoded, execCredentialVersion(context));
+  }
+
+  const record = [['token', token] as const, ...describeToken(decoded, nowSeconds(), signature)];
+
+  return formatRecord(record, CREATE_COLUMNS, settings);
+}
+
+/** Rejects -c where -f prints fixed output, before any password is asked. */
+function checkOutputOptions(args: ParsedArgs): void {
+  const format = args.values['format'];
+  if (args.values['column'] === undefined) return;
+  if (format !== undefined && format !== 'exec-credential') return;
+
+  const fix = format === undefined ? 'add one' : 'remove -c';
+  throw new AtsAuthError('ERR_USAGE', `Option -c needs -f table, json, shell, value or yaml: ${fix}`);
+}
+
 export const tokenCreate: CommandSpec = {
   words: ['token', 'create'],
   summary: 'Create a JWT (RFC 7519) cryptographic token',
@@ -36,10 +168,21 @@ export const tokenCreate: CommandSpec = {
     { name: 'username', type: 'string', metavar: 'USERNAME', help: 'username (will use OS_USERNAME if missing)' },
     ...PASSWORD_OPTIONS,
     ...CONNECTION_OPTIONS,
+    SECRET_FILE_OPTION,
+    ...outputOptions(CREATE_FORMATS, 'the token alone'),
+    {
+      name: 'no-mask',
+      type: 'boolean',
+      help: 'in GitHub Actions, do not ask the runner to hide the token in the job log',
+    },
   ],
   positionals: [],
+  epilog: CREATE_EPILOG,
   async run(context, args) {
+    checkOutputOptions(args);
+    readOutputSettings(args, 'token');
     const config = loadSessionConfig(context);
+    const secret = resolveJwtSecret(context, args, config);
     const username = resolveUsername(context, args.values['username'], '--username');
     const password = await resolvePassword(context, args, username);
     const http = httpOptionsFor(context, args);
@@ -48,9 +191,11 @@ export const tokenCreate: CommandSpec = {
     context.log.debug(`username: ${username}`);
     const token = await login(config.serverUrl, username, password, http);
     context.log.addSecret(token);
-    inspectToken(context, token, config.jwtSecret);
+    maskInGitHubActions(context, args, token);
+    const decoded = inspectToken(context, token, secret);
 
-    context.stdout.write(`${token}\n`);
+    const signature = secret === undefined ? 'UNVERIFIED' : 'verified';
+    context.stdout.write(formatCreated(context, args, token, decoded, signature));
 
     return 0;
   },

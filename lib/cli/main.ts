@@ -32,6 +32,31 @@ function reportError(error: unknown, log: Logger, debug: boolean): void {
   if (debug && error instanceof Error && error.stack !== undefined) log.error(error.stack);
 }
 
+/** Whether the options before `--` ask for `-f json`, in any spelling the parser takes. */
+export function requestsJsonOutput(args: readonly string[]): boolean {
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index];
+    if (arg === '--') return false;
+    if (arg === '--format=json' || arg === '-fjson') return true;
+    if ((arg === '-f' || arg === '--format') && args[index + 1] === 'json') return true;
+  }
+
+  return false;
+}
+
+/**
+ * Formats an error as one JSON line for `-f json` callers:
+ * `{"error": {"code": "ERR_...", "message": "...", "exit_status": N}}`.
+ */
+export function formatErrorJson(error: unknown, exitStatus: number): string {
+  const code = error instanceof AtsAuthError ? error.code : 'ERR_UNEXPECTED';
+  let message = String(error);
+  if (error instanceof AtsAuthError) message = error.message;
+  else if (error instanceof Error) message = `${error.name}: ${error.message}`;
+
+  return JSON.stringify({ error: { code, message, exit_status: exitStatus } });
+}
+
 function reportUnknownCommand(error: UnknownCommandError, io: CliIo): void {
   const lines = [`${PROGRAM}: ${error.message}`];
   if (error.suggestions.length > 0) {
@@ -71,6 +96,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   } catch (error) {
     if (error instanceof UnknownCommandError) reportUnknownCommand(error, io);
     else io.stderr.write(`${PROGRAM}: error: ${(error as Error).message}\n`);
+    if (requestsJsonOutput(argv)) io.stderr.write(`${formatErrorJson(error, 2)}\n`);
 
     return 2;
   }
@@ -85,7 +111,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     return 0;
   }
   if (globals.quiet && globals.verbosity > 0) {
-    io.stderr.write(`${PROGRAM}: error: -v and -q exclude each other: use one of them\n`);
+    const message = '-v and -q exclude each other: use one of them';
+    io.stderr.write(`${PROGRAM}: error: ${message}\n`);
+    if (requestsJsonOutput(rest)) {
+      io.stderr.write(`${formatErrorJson(new AtsAuthError('ERR_USAGE', message), 2)}\n`);
+    }
+
     return 2;
   }
 
@@ -113,9 +144,12 @@ async function runCommand(
     return await command.run({ ...base, signal: controller.signal }, args);
   } catch (error) {
     const failure = normaliseError(error, controller.signal);
+    const status = exitStatusFor(failure, command.detailedExitStatus === true);
     reportError(failure, base.log, debug);
+    // The JSON line comes last on stderr, so that `tail -n 1` finds it after any log lines.
+    if (requestsJsonOutput(rest)) base.log.error(formatErrorJson(failure, status));
 
-    return exitStatusFor(failure, command.detailedExitStatus === true);
+    return status;
   } finally {
     stopWatching();
   }

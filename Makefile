@@ -24,3 +24,23 @@ demo: install
 
 clean:
 	rm -rf dist
+
+# The single executable, the npm package and the start-up benchmark. The bundles depend on
+# every TypeScript source of the CLI and on package.json, whose version they inline.
+BUNDLE_SOURCES := ats-auth.ts package.json $(shell find lib -name '*.ts') scripts/build-bundle.ts
+
+binary: dist/ats-auth
+
+# Also writes dist/ats-auth.sha256 (checked with: cd dist && sha256sum -c ats-auth.sha256).
+dist/ats-auth: $(NODE_STAMP) $(BUNDLE_SOURCES) scripts/build-binary.ts
+	node scripts/build-binary.ts
+
+# Writes dist/ats-auth-VERSION.tgz, for npm install -g ./dist/ats-auth-VERSION.tgz.
+npm-pack: dist/npm/ats-auth.cjs
+	npm pack --pack-destination dist
+
+dist/npm/ats-auth.cjs: $(NODE_STAMP) $(BUNDLE_SOURCES) scripts/build-npm.ts
+	node scripts/build-npm.ts
+
+bench-startup: dist/ats-auth
+	node bench/startup.ts dist/ats-auth

@@ -21,6 +21,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Completion offers file names for this option. */
   completeFiles?: boolean;
+  /** Help section title, for example `output formatters`; default `optional arguments`. */
+  group?: string;
 }
 
 export interface PositionalSpec {

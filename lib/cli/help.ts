@@ -101,9 +101,16 @@ export function formatUsage(spec: CommandSpec): string {
   return lines.map((line, index) => (index === 0 ? prefix : indent) + line).join('\n');
 }
 
-function formatRows(rows: readonly (readonly [string, string])[]): string[] {
+type HelpRow = readonly [invocation: string, help: string];
+
+/** Column where help text starts: as argparse does, one column for all rows of a help. */
+function helpColumnFor(rows: readonly HelpRow[]): number {
   const longest = Math.max(...rows.map(([invocation]) => invocation.length));
-  const helpColumn = Math.min(longest + 4, MAX_HELP_POSITION);
+
+  return Math.min(longest + 4, MAX_HELP_POSITION);
+}
+
+function formatRows(rows: readonly HelpRow[], helpColumn: number): string[] {
   const out: string[] = [];
 
   for (const [invocation, help] of rows) {
@@ -121,20 +128,31 @@ function formatRows(rows: readonly (readonly [string, string])[]): string[] {
   return out;
 }
 
-/** The help of one command, as `help CMD` and `CMD -h` print it. */
+/**
+ * The help of one command, as `help CMD` and `CMD -h` print it. Each option group gets
+ * its own section and help column, so options added in a group leave the layout of the
+ * original options unchanged.
+ */
 export function formatCommandHelp(spec: CommandSpec): string {
   const sections = [formatUsage(spec), spec.summary];
-
-  if (spec.positionals.length > 0) {
-    const rows = spec.positionals.map((positional) => [positional.name, positional.help] as const);
-    sections.push(['positional arguments:', ...formatRows(rows)].join('\n'));
+  const positionalRows = spec.positionals.map((positional): HelpRow => [positional.name, positional.help]);
+  const groups = new Map<string, HelpRow[]>([['optional arguments', [['-h, --help', 'show this help message and exit']]]]);
+  for (const option of spec.options) {
+    const title = option.group ?? 'optional arguments';
+    const rows = groups.get(title) ?? [];
+    rows.push([optionInvocation(option), option.help]);
+    groups.set(title, rows);
   }
 
-  const optionRows = [
-    ['-h, --help', 'show this help message and exit'] as const,
-    ...spec.options.map((option) => [optionInvocation(option), option.help] as const),
-  ];
-  sections.push(['optional arguments:', ...formatRows(optionRows)].join('\n'));
+  const mainRows = groups.get('optional arguments') ?? [];
+  if (positionalRows.length > 0) {
+    const column = helpColumnFor([...positionalRows, ...mainRows]);
+    sections.push(['positional arguments:', ...formatRows(positionalRows, column)].join('\n'));
+  }
+  for (const [title, rows] of groups) {
+    const column = helpColumnFor(title === 'optional arguments' ? [...positionalRows, ...rows] : rows);
+    sections.push([`${title}:`, ...formatRows(rows, column)].join('\n'));
+  }
   if (spec.epilog !== undefined) sections.push(spec.epilog);
 
   return `${sections.join('\n\n')}\n`;

@@ -39,6 +39,7 @@ export function outputOptions(formats: readonly string[], defaultFormat: string)
       short: 'f',
       type: 'string',
       choices: formats,
+      group: 'output formatters',
       help: `output format (default: ${defaultFormat})`,
     },
     {
@@ -47,6 +48,7 @@ export function outputOptions(formats: readonly string[], defaultFormat: string)
       type: 'string',
       metavar: 'COLUMN',
       multiple: true,
+      group: 'output formatters',
       help: 'show only this column; repeat the option to show several, in that order',
     },
   ];
@@ -55,6 +57,7 @@ export function outputOptions(formats: readonly string[], defaultFormat: string)
       name: 'prefix',
       type: 'string',
       metavar: 'PREFIX',
+      group: 'output formatters',
       help: `start of the variable names that -f shell prints (default: ${DEFAULT_SHELL_PREFIX})`,
     });
   }

@@ -5,6 +5,7 @@
  */
 
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 
 import { AtsAuthError } from '../errors.ts';
 import { isValidUsername } from '../store/users.ts';
@@ -13,11 +14,32 @@ import { verifyPassword } from '../users/password.ts';
 import { RateLimitedError, decodeBasicCredentials, readAuthorization } from './http.ts';
 import type { Services } from './services.ts';
 
-/** Returns the client address without the IPv6 prefix Node gives IPv4 clients. */
+/** Returns the peer address without the IPv6 prefix Node gives IPv4 clients. */
 export function remoteAddressOf(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? '';
 
   return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function isTrustedProxy(services: Services, address: string): boolean {
+  if (address === '') return false;
+
+  return services.trustedProxies.check(address, address.includes(':') ? 'ipv6' : 'ipv4');
+}
+
+/**
+ * Returns the address to throttle logins by: the peer, or for a request relayed by a
+ * trusted proxy, the last address that proxy appended to X-Forwarded-For. Behind a proxy,
+ * throttling the peer would lock out every user at once.
+ */
+export function clientAddressOf(services: Services, req: IncomingMessage): string {
+  const peer = remoteAddressOf(req);
+  const forwarded = req.headers['x-forwarded-for'];
+  if (typeof forwarded !== 'string' || !isTrustedProxy(services, peer)) return peer;
+
+  const last = forwarded.slice(forwarded.lastIndexOf(',') + 1).trim();
+
+  return isIP(last) === 0 ? peer : last;
 }
 
 /**
@@ -55,7 +77,7 @@ async function authenticateCaller(services: Services, req: IncomingMessage): Pro
 
   if (authorization?.scheme === 'basic') {
     const { user, password } = decodeBasicCredentials(authorization.credentials);
-    await verifyCredentials(services, user, password, remoteAddressOf(req));
+    await verifyCredentials(services, user, password, clientAddressOf(services, req));
 
     return user;
   }
@@ -76,10 +98,8 @@ export async function authorizeLogoutAll(
   req: IncomingMessage,
   target: string,
 ): Promise<void> {
-  const address = remoteAddressOf(req);
-  const family = address.includes(':') ? 'ipv6' : 'ipv4';
   // A trusted gateway has authenticated the user itself and names them in X-Auth-UserId.
-  if (address !== '' && services.trustedProxies.check(address, family)) return;
+  if (isTrustedProxy(services, remoteAddressOf(req))) return;
 
   const caller = await authenticateCaller(services, req);
   if (caller === target) return;

@@ -8,10 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { AtsAuthError, isAtsAuthError } from '../errors.ts';
 import { isJsonObject } from '../jwt/json.ts';
-import { isValidUsername } from '../store/users.ts';
-import { authorizeLogoutAll, remoteAddressOf, verifyCredentials } from './auth.ts';
+import { authorizeLogoutAll, clientAddressOf, remoteAddressOf, verifyCredentials } from './auth.ts';
 import { readBearerToken, readJsonBody, sendError, sendJson } from './http.ts';
 import type { Services } from './services.ts';
+import { isValidSubject } from './tokens.ts';
 
 /** One request in flight; handlers set `user` once they know whom it concerns. */
 export interface Exchange {
@@ -52,10 +52,11 @@ async function login(services: Services, exchange: Exchange): Promise<void> {
       'Invalid request body: expected a JSON object with "username" and "password" strings',
     );
   }
-  if (isValidUsername(username)) exchange.user = username;
-
-  const address = remoteAddressOf(exchange.req);
+  const address = clientAddressOf(services, exchange.req);
   const user = await verifyCredentials(services, username, password, address);
+  // Set only now: a rejected "username" may be a password typed into the wrong field.
+  exchange.user = user.name;
+
   const storedNotBeforeUs = services.revocationTable.readNotBefore(user.name);
   const token = await services.tokens.issue(user.name, storedNotBeforeUs);
 
@@ -82,7 +83,7 @@ async function logout(services: Services, exchange: Exchange): Promise<void> {
 
 async function logoutAll(services: Services, exchange: Exchange): Promise<void> {
   const target = exchange.req.headers['x-auth-userid'];
-  if (!isValidUsername(target)) {
+  if (!isValidSubject(target)) {
     throw new AtsAuthError(
       'ERR_USAGE',
       'Missing or invalid X-Auth-UserId header: set it to the user whose tokens to revoke',
@@ -135,16 +136,34 @@ function isUnauthorized(error: unknown): boolean {
   return error.code === 'ERR_BAD_CREDENTIALS' || error.code.startsWith('ERR_TOKEN_');
 }
 
-/** Sends the error response; logs errors that are not expected outcomes. */
-function fail(services: Services, exchange: Exchange, route: Route | undefined, error: unknown) {
-  if (!(error instanceof AtsAuthError)) {
-    const method = exchange.req.method ?? '';
-    services.log.error(`Request ${method} ${pathOf(exchange.req.url)} failed`, error);
+/**
+ * Returns what the client is told about `error`, logging the errors that are not expected
+ * outcomes. Database failures name server paths, so the client gets a generic 503.
+ */
+function toClientError(services: Services, exchange: Exchange, error: unknown): unknown {
+  const isStoreError = isAtsAuthError(error, 'ERR_STORE');
+  if (error instanceof AtsAuthError && !isStoreError) return error;
+
+  const method = exchange.req.method ?? '';
+  services.log.error(`Request ${method} ${pathOf(exchange.req.url)} failed`, error);
+  if (!isStoreError && (error as { code?: unknown } | null)?.code !== 'ERR_SQLITE_ERROR') {
+    return error;
   }
 
-  const challenge = isUnauthorized(error) ? route?.challenge(error) : undefined;
-  if (challenge === undefined) sendError(exchange.res, error);
-  else sendError(exchange.res, error, { 'www-authenticate': challenge });
+  return new AtsAuthError('ERR_STORE', 'The token database is unavailable: retry later');
+}
+
+/** Sends the error response; never throws, as it runs in a promise's catch handler. */
+function fail(services: Services, exchange: Exchange, route: Route | undefined, error: unknown) {
+  try {
+    const clientError = toClientError(services, exchange, error);
+    const challenge = isUnauthorized(clientError) ? route?.challenge(clientError) : undefined;
+    if (challenge === undefined) sendError(exchange.res, clientError);
+    else sendError(exchange.res, clientError, { 'www-authenticate': challenge });
+  } catch (secondary) {
+    services.log.error('Cannot send an error response', secondary);
+    exchange.res.destroy();
+  }
 }
 
 function dispatch(services: Services, exchange: Exchange, path: string, route: Route | undefined) {

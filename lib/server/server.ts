@@ -150,6 +150,9 @@ async function startOnDatabase(
     throw error;
   }
 
+  // Errors after the listen, such as EMFILE on accept, must not crash the process.
+  server.on('error', (error) => log.error('HTTP server error', error));
+
   const maintenance = startMaintenance(services, options.reloadIntervalMs ?? 500);
   const url = formatUrl(config.listenAddress, port);
   log.info(`Listening on ${url}`, { url });

@@ -11,7 +11,6 @@ import { AtsAuthError } from '../errors.ts';
 import { signHs256, verifyHs256 } from '../jwt/jws.ts';
 import type { JsonObject } from '../jwt/jws.ts';
 import type { RevocationSet } from '../store/revocation-set.ts';
-import { isValidUsername } from '../store/users.ts';
 import type { IssuanceClock } from './clock.ts';
 
 export const ISSUER = 'ats.auth';
@@ -19,6 +18,16 @@ export const ISSUER = 'ats.auth';
 const JTI_BYTES = 16;
 const MAX_JTI_LENGTH = 256;
 const CACHE_ENTRIES = 10_000;
+
+// Printable ASCII without leading or trailing space, at most 256 characters. Our user names
+// are stricter, but tokens from other ats.auth servers sharing the secret may carry any
+// subject that fits in the X-Auth-UserId header.
+const SUBJECT_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
+
+/** Returns whether `value` is a subject that can be sent back in X-Auth-UserId. */
+export function isValidSubject(value: unknown): value is string {
+  return typeof value === 'string' && SUBJECT_PATTERN.test(value);
+}
 
 /** The claims the server relies on, read from a token whose signature verified. */
 export interface CheckedToken {
@@ -45,7 +54,7 @@ function claimError(message: string): AtsAuthError {
 function readClaims(token: string, payload: JsonObject): CheckedToken {
   const claim = (name: string) => (Object.hasOwn(payload, name) ? payload[name] : undefined);
   const [sub, iat, exp, jti] = [claim('sub'), claim('iat'), claim('exp'), claim('jti')];
-  if (!isValidUsername(sub)) throw claimError('Invalid "sub" claim: not an ats.auth user name');
+  if (!isValidSubject(sub)) throw claimError('Invalid "sub" claim: expected printable ASCII');
   if (typeof iat !== 'number') throw claimError('Missing "iat" claim');
   if (typeof exp !== 'number') throw claimError('Missing "exp" claim');
 

@@ -180,6 +180,28 @@ describe('GET /token/verify', () => {
     });
   }
 
+  test('returns a subject with spaces unchanged', async (t) => {
+    const server = await startWithMarco(t);
+    const now = Date.now() / 1000;
+    const token = signToken({ exp: now + 600, iat: now, iss: 'ats.auth', sub: 'Marco Rossi' });
+    const response = await verify(server.url, token);
+
+    assert.equal(response.status, 204);
+    assert.equal(response.headers.get('x-auth-userid'), 'Marco Rossi');
+  });
+
+  const badSubjects = ['', ' marco', 'märco', 'marco\nX-Evil: 1', 42];
+  for (const sub of badSubjects) {
+    test(`rejects the subject ${JSON.stringify(sub)}`, async (t) => {
+      const server = await startWithMarco(t);
+      const now = Date.now() / 1000;
+      const response = await verify(server.url, signToken({ exp: now + 600, iat: now, iss: 'ats.auth', sub }));
+
+      assert.equal(response.status, 401);
+      assert.equal(((await response.json()) as { error: string }).error, 'ERR_TOKEN_CLAIM');
+    });
+  }
+
   test('accepts a token signed with the same secret elsewhere', async (t) => {
     const server = await startWithMarco(t);
     const now = Date.now() / 1000;

@@ -206,6 +206,28 @@ describe('revocations on disk', () => {
     assert.equal(await verifyStatus(server.url, tokens[999] ?? ''), 401);
   });
 
+  test('answer 503 while the database is locked', async (t) => {
+    const server = await startWithUsers(t, { ATSAUTH_DB_BUSY_TIMEOUT_MS: '100' });
+    const token = await login(server.url, 'marco');
+    const holder = new DatabaseSync(server.dbPath);
+    t.after(() => holder.close());
+    holder.exec("BEGIN EXCLUSIVE; INSERT INTO settings VALUES ('lock', 1)");
+    const logout = () =>
+      fetch(`${server.url}/user/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+
+    const locked = await logout();
+    const body = (await locked.json()) as { error: string; message: string };
+    holder.exec('ROLLBACK');
+    const unlocked = await logout();
+
+    assert.equal(locked.status, 503);
+    assert.equal(body.error, 'ERR_STORE');
+    assert.ok(!body.message.includes(server.dbPath), 'database path sent to the client');
+    assert.equal(await verifyStatus(server.url, token), 401, 'revoked after the lock is gone');
+    assert.equal(unlocked.status, 204);
+    assert.match(server.logs(), /error: Request POST \/user\/logout failed: .*Database is locked/);
+  });
+
   test('expired revocations are purged on start', async (t) => {
     const dbPath = join(makeTempDir(t), 'ats-auth.db');
     const first = await startTestServer(t, { dbPath });

@@ -128,6 +128,40 @@ describe('login throttling over HTTP', () => {
     assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
   });
 
+  test('throttles by X-Forwarded-For from a trusted proxy', async (t) => {
+    const server = await startTestServer(t, {
+      env: { ATSAUTH_SERVER_TRUSTED_PROXIES: '127.0.0.1' },
+      start: { throttle: { freeAttemptsPerUser: 100, freeAttemptsPerAddress: 2, baseDelayMs: 30_000 } },
+    });
+    const from = (address: string, username: string) =>
+      fetch(`${server.url}/user/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.9, ${address}` },
+        body: JSON.stringify({ username, password: 'wrong' }),
+      }).then((response) => response.status);
+
+    assert.equal(await from('10.0.0.1', 'a'), 401);
+    assert.equal(await from('10.0.0.1', 'b'), 401);
+    assert.equal(await from('10.0.0.1', 'c'), 429);
+    assert.equal(await from('10.0.0.2', 'd'), 401);
+  });
+
+  test('ignores X-Forwarded-For from other peers', async (t) => {
+    const server = await startTestServer(t, {
+      start: { throttle: { freeAttemptsPerUser: 100, freeAttemptsPerAddress: 2, baseDelayMs: 30_000 } },
+    });
+    const from = (address: string, username: string) =>
+      fetch(`${server.url}/user/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+        body: JSON.stringify({ username, password: 'wrong' }),
+      }).then((response) => response.status);
+
+    assert.equal(await from('10.0.0.1', 'a'), 401);
+    assert.equal(await from('10.0.0.2', 'b'), 401);
+    assert.equal(await from('10.0.0.3', 'c'), 429);
+  });
+
   test('throttles Basic credentials on logout_all', async (t) => {
     const server = await startServer(t);
     const logoutAll = () =>

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
@@ -86,6 +86,7 @@ describe('user commands', () => {
 
   test('user passwd of an unknown user fails', async (t) => {
     const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'pw\n');
     const result = await runCli(['user', 'passwd', 'ghost', '--password-stdin'], env, 'pw\n');
 
     assert.equal(result.code, 1);
@@ -107,8 +108,18 @@ describe('user commands', () => {
     assert.equal((await login(server.url, 'marco', 'password')).status, 401);
   });
 
+  test('user list needs an existing database', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'typo.db') };
+    const result = await runCli(['user', 'list'], env);
+
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Database not found: .*typo\.db: set ATSAUTH_DB/);
+    assert.equal(existsSync(env.ATSAUTH_DB), false);
+  });
+
   test('user remove of an unknown user fails', async (t) => {
     const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'pw\n');
     const result = await runCli(['user', 'remove', 'ghost'], env);
 
     assert.equal(result.code, 1);

@@ -135,7 +135,7 @@ describe('server start failures', () => {
 
   test('names a locked database', async (t) => {
     const dbPath = dbPathIn(t);
-    const created = await runCli(['user', 'list'], { ATSAUTH_DB: dbPath });
+    const created = await runCli(['user', 'add', 'marco', '--password-stdin'], { ATSAUTH_DB: dbPath }, 'pw\n');
     assert.equal(created.code, 0, created.stderr);
     const holder = new DatabaseSync(dbPath);
     t.after(() => holder.close());
@@ -147,7 +147,7 @@ describe('server start failures', () => {
 
   test('names a read-only database', async (t) => {
     const dbPath = dbPathIn(t);
-    const created = await runCli(['user', 'list'], { ATSAUTH_DB: dbPath });
+    const created = await runCli(['user', 'add', 'marco', '--password-stdin'], { ATSAUTH_DB: dbPath }, 'pw\n');
     assert.equal(created.code, 0, created.stderr);
 
     // Root ignores file modes, so as root the file is made immutable instead.

@@ -66,7 +66,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
       else chunks.push(chunk);
     };
     const onEnd = () => finish(undefined);
-    const onClose = () => finish(new Error('The client closed the connection mid-request'));
+    const onClose = () => finish(badRequest('Incomplete request body: the client closed the connection'));
 
     req.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
   });
@@ -112,7 +112,7 @@ export function readAuthorization(req: IncomingMessage): Authorization | undefin
 /** Returns the Bearer token of the request, or undefined when it sends no Bearer token. */
 export function readBearerToken(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
-  // The common spelling is checked first, so that the verify hot path allocates nothing.
+  // The common spelling is checked first, so the verify hot path skips the general parsing.
   if (header?.startsWith('Bearer ') === true) return header.slice(7).trim();
 
   const authorization = readAuthorization(req);

@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
-/** What one request line reports. */
+/** The fields of one request log line. */
 export interface RequestLogEntry {
   method: string;
   /** The path without its query string, which may carry credentials. */
@@ -35,8 +35,8 @@ export interface ServerLogOptions {
   stream: Writable;
 }
 
-// Printable ASCII without space or quote is shown as is; anything else is JSON-quoted, so
-// that a crafted path or user name cannot forge a second log line.
+// Printable ASCII without space or quote is shown as is. Anything else is JSON-quoted, so
+// a crafted path or user name cannot forge a second log line.
 const PLAIN_TEXT = /^[\x21\x23-\x7e]*$/;
 
 function quoteIfNeeded(text: string): string {

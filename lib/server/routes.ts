@@ -52,6 +52,7 @@ async function login(services: Services, exchange: Exchange): Promise<void> {
       'Invalid request body: expected a JSON object with "username" and "password" strings',
     );
   }
+
   const address = clientAddressOf(services, exchange.req);
   const user = await verifyCredentials(services, username, password, address);
   // Set only now: a rejected "username" may be a password typed into the wrong field.
@@ -137,8 +138,8 @@ function isUnauthorized(error: unknown): boolean {
 }
 
 /**
- * Returns what the client is told about `error`, logging the errors that are not expected
- * outcomes. Database failures name server paths, so the client gets a generic 503.
+ * Returns the error to send to the client for `error`, and logs errors that are not
+ * expected outcomes. Database failures name server paths, so the client gets a generic 503.
  */
 function toClientError(services: Services, exchange: Exchange, error: unknown): unknown {
   const isStoreError = isAtsAuthError(error, 'ERR_STORE');

@@ -1,9 +1,9 @@
 /**
  * Slows password guessing, per user name and per client address. Each attempt counts as
  * a failure when it starts, so parallel guesses cannot all slip through before the first
- * one fails; a success forgives the user and its own attempt. After the free attempts,
- * each further one must wait twice as long as the one before, up to a cap. Both tables
- * are bounded: when full, the entry unused for the longest time goes.
+ * one fails. A success forgives the user and takes back its own attempt. After the free
+ * attempts, each further one must wait twice as long as the one before, up to a maximum.
+ * Both tables are bounded, and when one is full, its least recently used entry goes.
  */
 
 export interface ThrottleOptions {
@@ -110,8 +110,8 @@ export class LoginThrottle {
   }
 
   /**
-   * Returns 0 and records the attempt when `user` may try a password from `address` now;
-   * otherwise returns the seconds to wait, for Retry-After, and records nothing.
+   * Returns 0 and records the attempt when `user` may try a password from `address` now.
+   * Otherwise returns the seconds to wait, for Retry-After, and records nothing.
    */
   begin(user: string, address: string, nowMs = Date.now()): number {
     const userKey = user.slice(0, MAX_KEY_LENGTH);

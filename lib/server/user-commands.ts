@@ -4,6 +4,9 @@
  * revocations these commands make within a second.
  */
 
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
 import { obtainPassword } from '../cli/prompt.ts';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../cli/command.ts';
 import { AtsAuthError } from '../errors.ts';
@@ -22,19 +25,32 @@ const PASSWORD_STDIN = {
   help: 'read the password from the first line of standard input',
 } as const;
 
-function openUserDatabase(context: CommandContext): Store {
+/**
+ * Opens the database named by ATSAUTH_DB. Only `create` makes a new file, so that a
+ * mistyped path fails instead of showing an empty user list.
+ */
+function openUserDatabase(context: CommandContext, create: boolean): Store {
   const path = context.env['ATSAUTH_DB'] || defaultOf('ATSAUTH_DB');
+  if (!create && !existsSync(path)) {
+    throw new AtsAuthError(
+      'ERR_NOT_FOUND',
+      `Database not found: ${resolve(path)}: set ATSAUTH_DB to the server's database, ` +
+        'or create it with "user add"',
+    );
+  }
+
   const busyTimeoutMs = readInteger(context.env, 'ATSAUTH_DB_BUSY_TIMEOUT_MS', 0, 600_000);
 
   return openDatabase(path, { busyTimeoutMs });
 }
 
-/** Runs `work` on the database and closes it whatever happens. */
+/** Runs `work` on the database, then closes the database, also when `work` throws. */
 async function withUsers<T>(
   context: CommandContext,
   work: (store: Store, users: UserStore) => Promise<T>,
+  create = false,
 ): Promise<T> {
-  const store = openUserDatabase(context);
+  const store = openUserDatabase(context, create);
   try {
     return await work(store, new UserStore(store.db));
   } finally {
@@ -91,7 +107,7 @@ const userAdd: CommandSpec = {
       context.log.info(`User ${name} added${isAdmin ? ' as an administrator' : ''}.`);
 
       return 0;
-    }),
+    }, true),
 };
 
 const userPasswd: CommandSpec = {

@@ -11,7 +11,7 @@ import type { Argon2Parameters } from 'node:crypto';
 /** Cost of new hashes: the OWASP minimum for Argon2id, 19 MiB of memory and 2 passes. */
 export const ARGON2_COST = { memoryKiB: 19456, passes: 2, parallelism: 1 } as const;
 
-/** Longest password accepted, in UTF-8 bytes; longer input is rejected, never cut. */
+/** Maximum password length in UTF-8 bytes; longer input is rejected, never cut. */
 export const MAX_PASSWORD_BYTES = 4096;
 
 const SALT_BYTES = 16;

@@ -30,8 +30,8 @@ export interface ServerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const HOUR = 3600;
-const DAY = 24 * HOUR;
+const HOUR_SECONDS = 3600;
+const DAY_SECONDS = 24 * HOUR_SECONDS;
 
 function readText(env: Env, name: string): string {
   const value = env[name];
@@ -54,6 +54,11 @@ export function readInteger(env: Env, name: string, min: number, max: number): n
   }
 
   throw invalid(name, text, `expected a whole number from ${min} to ${max}`);
+}
+
+/** Reads a timeout in seconds, from `min` up to one hour. */
+function readSeconds(env: Env, name: string, min: number): number {
+  return readInteger(env, name, min, HOUR_SECONDS);
 }
 
 function readBoolean(env: Env, name: string): boolean {
@@ -111,8 +116,8 @@ function readProxies(env: Env, name: string): string[] {
 
 /** Reads the server configuration from `env`. Throws ERR_CONFIG on the first bad value. */
 export function loadServerConfig(env: Env): ServerConfig {
-  const headersTimeoutSeconds = readInteger(env, 'ATSAUTH_SERVER_HEADERS_TIMEOUT_SECONDS', 1, HOUR);
-  const requestTimeoutSeconds = readInteger(env, 'ATSAUTH_SERVER_REQUEST_TIMEOUT_SECONDS', 1, HOUR);
+  const headersTimeoutSeconds = readSeconds(env, 'ATSAUTH_SERVER_HEADERS_TIMEOUT_SECONDS', 1);
+  const requestTimeoutSeconds = readSeconds(env, 'ATSAUTH_SERVER_REQUEST_TIMEOUT_SECONDS', 1);
   if (headersTimeoutSeconds > requestTimeoutSeconds) {
     throw invalid(
       'ATSAUTH_SERVER_HEADERS_TIMEOUT_SECONDS',
@@ -126,14 +131,14 @@ export function loadServerConfig(env: Env): ServerConfig {
     listenPort: readInteger(env, 'ATSAUTH_SERVER_LISTEN_PORT', 0, 65_535),
     jwtSecret: readSecret(env, 'ATSAUTH_SERVER_JWT_SECRET'),
     dbPath: readText(env, 'ATSAUTH_DB'),
-    tokenTtlSeconds: readInteger(env, 'ATSAUTH_TOKEN_TTL', 1, 366 * DAY),
+    tokenTtlSeconds: readInteger(env, 'ATSAUTH_TOKEN_TTL', 1, 366 * DAY_SECONDS),
     logJson: readBoolean(env, 'ATSAUTH_LOG_JSONFORMAT'),
     trustedProxies: readProxies(env, 'ATSAUTH_SERVER_TRUSTED_PROXIES'),
     maxBodyBytes: readInteger(env, 'ATSAUTH_SERVER_MAX_BODY_BYTES', 256, 1 << 20),
     maxHeaderBytes: readInteger(env, 'ATSAUTH_SERVER_MAX_HEADER_BYTES', 1024, 1 << 20),
     headersTimeoutSeconds,
     requestTimeoutSeconds,
-    shutdownTimeoutSeconds: readInteger(env, 'ATSAUTH_SERVER_SHUTDOWN_TIMEOUT_SECONDS', 0, HOUR),
+    shutdownTimeoutSeconds: readSeconds(env, 'ATSAUTH_SERVER_SHUTDOWN_TIMEOUT_SECONDS', 0),
     busyTimeoutMs: readInteger(env, 'ATSAUTH_DB_BUSY_TIMEOUT_MS', 0, 600_000),
   };
 }

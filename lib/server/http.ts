@@ -66,7 +66,9 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
       else chunks.push(chunk);
     };
     const onEnd = () => finish(undefined);
-    const onClose = () => finish(badRequest('Incomplete request body: the client closed the connection'));
+    const onClose = () => {
+      finish(badRequest('Incomplete request body: the client closed the connection'));
+    };
 
     req.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
   });

@@ -8,6 +8,7 @@ import type { BlockList } from 'node:net';
 
 import { createHs256Key } from '../jwt/jws.ts';
 import { WriteBatcher } from '../store/batch.ts';
+import { toStoreError } from '../store/db.ts';
 import type { Store } from '../store/db.ts';
 import { RevocationSet } from '../store/revocation-set.ts';
 import { RevocationTable } from '../store/revocations.ts';
@@ -58,10 +59,18 @@ export async function createServices(options: ServicesOptions): Promise<Services
   const ttlSeconds = config.tokenTtlSeconds;
   const ttlUs = ttlSeconds * 1e6;
   await batcher.submit(() => settings.raise('max_token_ttl_us', ttlUs));
-  const maxTtlUs = settings.read('max_token_ttl_us');
+  const maxTtlUs = Math.max(ttlUs, settings.read('max_token_ttl_us'));
 
-  const revocations = new RevocationSet(store, batcher);
-  const clock = new IssuanceClock(settings.read('issued_until_us'), (untilUs) =>
+  let revocations: RevocationSet;
+  let issuedUntilUs: number;
+  try {
+    revocations = new RevocationSet(store, batcher);
+    issuedUntilUs = settings.read('issued_until_us');
+  } catch (error) {
+    throw toStoreError(error, store.path);
+  }
+
+  const clock = new IssuanceClock(issuedUntilUs, (untilUs) =>
     batcher.submit(() => settings.raise('issued_until_us', untilUs)),
   );
   const key = createHs256Key(options.jwtSecret);

@@ -4,6 +4,9 @@
  * one fails. A success forgives the user and takes back its own attempt. After the free
  * attempts, each further one must wait twice as long as the one before, up to a maximum.
  * Both tables are bounded, and when one is full, its least recently used entry goes.
+ *
+ * NOTE: anyone can delay a user's logins by failing them on purpose, up to maxDelayMs per
+ * attempt. The per-user table trades that for a bound on guesses against one account.
  */
 
 export interface ThrottleOptions {

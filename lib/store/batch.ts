@@ -44,7 +44,12 @@ export class WriteBatcher {
     return promise;
   }
 
-  /** Commits every queued write now, in one transaction. */
+  /**
+   * Commits every queued write now, in one transaction.
+   *
+   * NOTE: node:sqlite is synchronous, so while another process holds the write lock this
+   * blocks the event loop, token checks included, for up to the busy timeout.
+   */
   flush(): void {
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;

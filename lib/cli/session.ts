@@ -8,6 +8,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ClientConfig } from '../config/client-config.ts';
 import { loadClientConfig } from '../config/client-config.ts';
 import type { HttpOptions } from '../client/http.ts';
+import { trustCaFile, useProxyFromEnv } from '../client/transport.ts';
 import { AtsAuthError } from '../errors.ts';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.ts';
 import { obtainPassword, readFirstLine } from './prompt.ts';
@@ -21,6 +22,13 @@ export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     metavar: 'SECONDS',
     help: `seconds to wait for the server to connect and answer (default: ${DEFAULT_TIMEOUT_SECONDS}, or ATS_AUTH_TIMEOUT)`,
+  },
+  {
+    name: 'ca-file',
+    type: 'string',
+    metavar: 'FILE',
+    completeFiles: true,
+    help: 'PEM file of CA certificates to trust for an https server_url, in addition to the defaults (default: ATS_AUTH_CA_FILE, else [session] ca_file)',
   },
 ];
 
@@ -129,8 +137,23 @@ export function parseDurationSeconds(value: string, origin: string): number {
   return seconds;
 }
 
-/** HTTP options for this run: time limit, request trace, abort on Ctrl-C. */
-export function httpOptionsFor(context: CommandContext, args: ParsedArgs): HttpOptions {
+/** Trusts the CA file named by --ca-file, ATS_AUTH_CA_FILE or the ini file, if any. */
+function trustConfiguredCa(context: CommandContext, args: ParsedArgs, config: ClientConfig | undefined) {
+  const option = args.values['ca-file'];
+  const variable = context.env['ATS_AUTH_CA_FILE'];
+  if (typeof option === 'string') trustCaFile(option, '--ca-file');
+  else if (variable) trustCaFile(variable, 'ATS_AUTH_CA_FILE');
+  else if (config?.caFile !== undefined) trustCaFile(config.caFile, config.path ?? 'the configuration file');
+}
+
+/**
+ * HTTP options for this run: time limit, request trace, abort on Ctrl-C. Also sets up
+ * the process's trusted CAs and proxy, which fetch reads.
+ */
+export function httpOptionsFor(context: CommandContext, args: ParsedArgs, config?: ClientConfig): HttpOptions {
+  trustConfiguredCa(context, args, config);
+  if (useProxyFromEnv(context.env)) context.log.debug('Using the proxy from HTTP_PROXY/HTTPS_PROXY');
+
   const option = args.values['timeout'];
   const variable = context.env['ATS_AUTH_TIMEOUT'];
   let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;

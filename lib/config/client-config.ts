@@ -5,7 +5,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import { AtsAuthError } from '../errors.ts';
 import { getIniValue, parseIni } from './ini.ts';
@@ -18,6 +18,8 @@ export interface ClientConfig {
   path: string | undefined;
   serverUrl: URL;
   jwtSecret: string | undefined;
+  /** PEM file of extra CA certificates from `[session] ca_file`, relative to the ini file. */
+  caFile: string | undefined;
   /** A warning to show the user, for example about file permissions. */
   warnings: string[];
 }
@@ -106,11 +108,15 @@ export function loadClientConfig(explicitPath: string | undefined, env: Env): Cl
   const warnings: string[] = [];
   let serverUrl = parseServerUrl(DEFAULT_SERVER_URL, 'the default');
   let jwtSecret: string | undefined;
+  let caFile: string | undefined;
 
   if (path !== undefined) {
     const document = parseIni(readConfigText(path, named !== undefined), path);
     const url = getIniValue(document, 'session', 'server_url');
     if (url !== undefined) serverUrl = parseServerUrl(url.value, `${path}, line ${url.line}`);
+
+    const ca = getIniValue(document, 'session', 'ca_file');
+    if (ca !== undefined && ca.value !== '') caFile = resolve(dirname(path), ca.value);
 
     const secret = getIniValue(document, 'client', 'jwt_secret');
     if (secret !== undefined && secret.value !== '') {
@@ -126,5 +132,5 @@ export function loadClientConfig(explicitPath: string | undefined, env: Env): Cl
   const secretOverride = env['ATS_AUTH_JWT_SECRET'];
   if (secretOverride) jwtSecret = secretOverride;
 
-  return { path, serverUrl, jwtSecret, warnings };
+  return { path, serverUrl, jwtSecret, caFile, warnings };
 }

@@ -185,7 +185,7 @@ export const tokenCreate: CommandSpec = {
     const secret = resolveJwtSecret(context, args, config);
     const username = resolveUsername(context, args.values['username'], '--username');
     const password = await resolvePassword(context, args, username);
-    const http = httpOptionsFor(context, args);
+    const http = httpOptionsFor(context, args, config);
 
     context.log.debug('Requesting new token...');
     context.log.debug(`username: ${username}`);
@@ -224,7 +224,7 @@ export const tokenRevoke: CommandSpec = {
     const user = subjectOf(decodeJwt(token));
 
     context.log.info(`Logging out user ${user}`);
-    await logout(config.serverUrl, token, httpOptionsFor(context, args));
+    await logout(config.serverUrl, token, httpOptionsFor(context, args, config));
     context.log.info('Token revoked.');
 
     return 0;
@@ -257,7 +257,7 @@ export const tokenRevokeAll: CommandSpec = {
     const user = resolveUsername(context, args.values['as-user'], '--as-user');
     const credentials = await resolveProof(context, args, user);
 
-    await logoutAll(config.serverUrl, user, credentials, httpOptionsFor(context, args));
+    await logoutAll(config.serverUrl, user, credentials, httpOptionsFor(context, args, config));
     context.log.info('All tokens revoked.');
 
     return 0;

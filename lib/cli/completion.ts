@@ -36,7 +36,8 @@ function globalOption(words: readonly string[], help: string, file = false): Com
 
 function toCompletionOption(option: OptionSpec): CompletionOption {
   return {
-    words: option.short === undefined ? [`--${option.name}`] : [`-${option.short}`, `--${option.name}`],
+    words:
+      option.short === undefined ? [`--${option.name}`] : [`-${option.short}`, `--${option.name}`],
     help: option.help,
     takesValue: option.type === 'string',
     completesFiles: option.completeFiles === true,
@@ -47,7 +48,9 @@ function toCompletionOption(option: OptionSpec): CompletionOption {
 /** The command words that may follow `path` (`''` for the first word), sorted. */
 function childWords(commands: readonly CommandSpec[], path: readonly string[]): string[] {
   const children = commands
-    .filter((spec) => spec.words.length > path.length && path.every((word, i) => spec.words[i] === word))
+    .filter(
+      (spec) => spec.words.length > path.length && path.every((word, i) => spec.words[i] === word),
+    )
     .map((spec) => spec.words[path.length] ?? '');
 
   return [...new Set(children)].sort();
@@ -67,7 +70,11 @@ function groupPaths(commands: readonly CommandSpec[]): string[][] {
 }
 
 /** Returns the summary of a command word: the command's own, or a group label. */
-function describeWord(commands: readonly CommandSpec[], path: readonly string[], word: string): string {
+function describeWord(
+  commands: readonly CommandSpec[],
+  path: readonly string[],
+  word: string,
+): string {
   const full = [...path, word].join(' ');
   const spec = commands.find((candidate) => commandName(candidate) === full);
 
@@ -92,17 +99,35 @@ function bashTable(name: string, entries: readonly (readonly [string, string])[]
 
 /** Tables both bash and zsh read: options, which take a value or files, and choices. */
 function optionTables(commands: readonly CommandSpec[]) {
-  const perCommand = commands.map((spec) => [commandName(spec), spec.options.map(toCompletionOption)] as const);
-  const wordsWhere = (options: readonly CompletionOption[], keep: (option: CompletionOption) => boolean) =>
-    ` ${options.filter(keep).flatMap((option) => option.words).join(' ')} `;
+  const perCommand = commands.map(
+    (spec) => [commandName(spec), spec.options.map(toCompletionOption)] as const,
+  );
+  const wordsWhere = (
+    options: readonly CompletionOption[],
+    keep: (option: CompletionOption) => boolean,
+  ) =>
+    ` ${options
+      .filter(keep)
+      .flatMap((option) => option.words)
+      .join(' ')} `;
 
   return {
-    options: perCommand.map(([name, options]) => [name, options.flatMap((o) => o.words).join(' ')] as const),
-    withValue: perCommand.map(([name, options]) => [name, wordsWhere(options, (o) => o.takesValue)] as const),
-    fileOptions: perCommand.map(([name, options]) => [name, wordsWhere(options, (o) => o.completesFiles)] as const),
-    choices: perCommand.flatMap(([name, options]) =>
-      options.flatMap((o) => o.words.map((word) => [`${name} ${word}`, o.choices.join(' ')] as const)),
-    ).filter(([, choices]) => choices !== ''),
+    options: perCommand.map(
+      ([name, options]) => [name, options.flatMap((o) => o.words).join(' ')] as const,
+    ),
+    withValue: perCommand.map(
+      ([name, options]) => [name, wordsWhere(options, (o) => o.takesValue)] as const,
+    ),
+    fileOptions: perCommand.map(
+      ([name, options]) => [name, wordsWhere(options, (o) => o.completesFiles)] as const,
+    ),
+    choices: perCommand
+      .flatMap(([name, options]) =>
+        options.flatMap((o) =>
+          o.words.map((word) => [`${name} ${word}`, o.choices.join(' ')] as const),
+        ),
+      )
+      .filter(([, choices]) => choices !== ''),
     globals: GLOBAL_OPTIONS.flatMap((option) => option.words).join(' '),
     globalValues: wordsWhere(GLOBAL_OPTIONS, (option) => option.takesValue),
   };
@@ -187,14 +212,20 @@ export function zshCompletion(program: string, commands: readonly CommandSpec[])
   const fn = completionFunctionName(program);
   const tables = optionTables(commands);
   const children = groupPaths(commands).map((path) => {
-    const specs = childWords(commands, path).map((word) => describeSpec(word, describeWord(commands, path, word)));
+    const specs = childWords(commands, path).map((word) =>
+      describeSpec(word, describeWord(commands, path, word)),
+    );
     return [path.join(' '), specs.join('\n')] as const;
   });
   const optionSpecs = commands.map((spec) => {
-    const specs = spec.options.map(toCompletionOption).flatMap((o) => o.words.map((word) => describeSpec(word, o.help)));
+    const specs = spec.options
+      .map(toCompletionOption)
+      .flatMap((o) => o.words.map((word) => describeSpec(word, o.help)));
     return [commandName(spec), specs.join('\n')] as const;
   });
-  const globalSpecs = GLOBAL_OPTIONS.flatMap((o) => o.words.map((word) => describeSpec(word, o.help)));
+  const globalSpecs = GLOBAL_OPTIONS.flatMap((o) =>
+    o.words.map((word) => describeSpec(word, o.help)),
+  );
 
   // zsh reserves $path, $options and $words, so the locals are named cmd, opt_specs and so on.
   return `#compdef ${program}
@@ -267,7 +298,8 @@ function fishQuote(text: string): string {
 function fishOptionLine(program: string, option: CompletionOption, condition: string): string {
   const parts = [`complete -c ${program}`];
   if (condition !== '') parts.push(`-n ${fishQuote(condition)}`);
-  for (const word of option.words) parts.push(word.startsWith('--') ? `-l ${word.slice(2)}` : `-s ${word.slice(1)}`);
+  for (const word of option.words)
+    parts.push(word.startsWith('--') ? `-l ${word.slice(2)}` : `-s ${word.slice(1)}`);
   if (option.choices.length > 0) parts.push('-x', `-a ${fishQuote(option.choices.join(' '))}`);
   else if (option.completesFiles) parts.push('-r', '-F');
   else if (option.takesValue) parts.push('-x');
@@ -283,7 +315,10 @@ export function fishCompletion(program: string, commands: readonly CommandSpec[]
   const withValue = [
     ...GLOBAL_OPTIONS.filter((o) => o.takesValue).flatMap((o) => o.words),
     ...commands.flatMap((spec) =>
-      spec.options.map(toCompletionOption).filter((o) => o.takesValue).flatMap((o) => o.words.map((w) => `${commandName(spec)} ${w}`)),
+      spec.options
+        .map(toCompletionOption)
+        .filter((o) => o.takesValue)
+        .flatMap((o) => o.words.map((w) => `${commandName(spec)} ${w}`)),
     ),
   ];
   const groups = groupPaths(commands).map((path) => {
@@ -325,7 +360,8 @@ export function fishCompletion(program: string, commands: readonly CommandSpec[]
     '        if contains -- $word $matches',
     '            set matches $word',
     '        else',
-    "            set matches (string match -r -e -- '^'(string escape --style=regex -- $word) $matches)",
+    "            set -l pattern '^'(string escape --style=regex -- $word)",
+    '            set matches (string match -r -e -- $pattern $matches)',
     '        end',
     '        if test (count $matches) -ne 1',
     "            echo '?'",
@@ -350,12 +386,15 @@ export function fishCompletion(program: string, commands: readonly CommandSpec[]
     const condition = `${fn}_is ${fishQuote(path.join(' '))}`;
     for (const word of childWords(commands, path)) {
       const summary = describeWord(commands, path, word);
-      lines.push(`complete -c ${program} -n ${fishQuote(condition)} -a ${word} -d ${fishQuote(summary)}`);
+      lines.push(
+        `complete -c ${program} -n ${fishQuote(condition)} -a ${word} -d ${fishQuote(summary)}`,
+      );
     }
   }
   for (const spec of commands) {
     const condition = `${fn}_is ${fishQuote(commandName(spec))}`;
-    for (const option of spec.options) lines.push(fishOptionLine(program, toCompletionOption(option), condition));
+    for (const option of spec.options)
+      lines.push(fishOptionLine(program, toCompletionOption(option), condition));
   }
 
   return `${lines.join('\n')}\n`;
@@ -372,7 +411,9 @@ export function plainCompletion(commands: readonly CommandSpec[]): string {
   });
   for (const spec of commands) {
     const words = ['-h', '--help', ...spec.options.map(toCompletionOption).flatMap((o) => o.words)];
-    lines.push(`  cmds_${spec.words.join('_').replaceAll('-', '_')}=${shellQuote(words.join(' '))}`);
+    lines.push(
+      `  cmds_${spec.words.join('_').replaceAll('-', '_')}=${shellQuote(words.join(' '))}`,
+    );
   }
 
   return `${lines.join('\n')}\n`;

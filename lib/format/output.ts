@@ -122,7 +122,10 @@ export function formatRecord(
 
   switch (settings.format) {
     case 'table':
-      return formatTable(['Field', 'Value'], fields.map(([name, value]) => [name, value]));
+      return formatTable(
+        ['Field', 'Value'],
+        fields.map(([name, value]) => [name, value]),
+      );
     case 'json':
       return `${JSON.stringify(Object.fromEntries(fields), null, 2)}\n`;
     case 'shell':

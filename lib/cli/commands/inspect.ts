@@ -33,10 +33,24 @@ import {
 
 /** Every column of a token record, in display order. */
 export const TOKEN_COLUMNS = [
-  'alg', 'typ', 'kid', 'other_header',
-  'iss', 'sub', 'aud', 'jti',
-  'iat', 'iat_iso', 'nbf', 'nbf_iso', 'exp', 'exp_iso', 'expires_in', 'time_left',
-  'other_claims', 'signature',
+  'alg',
+  'typ',
+  'kid',
+  'other_header',
+  'iss',
+  'sub',
+  'aud',
+  'jti',
+  'iat',
+  'iat_iso',
+  'nbf',
+  'nbf_iso',
+  'exp',
+  'exp_iso',
+  'expires_in',
+  'time_left',
+  'other_claims',
+  'signature',
 ] as const;
 
 const HEADER_COLUMNS = new Set(['alg', 'typ', 'kid']);
@@ -88,7 +102,12 @@ export function formatNumericDate(value: unknown): string | undefined {
 
 /** Writes a non-negative number of seconds as `1 d 2 h 3 min 4 s`, from the largest unit. */
 export function formatDuration(totalSeconds: number): string {
-  const units = [['d', 86_400], ['h', 3_600], ['min', 60], ['s', 1]] as const;
+  const units = [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['min', 60],
+    ['s', 1],
+  ] as const;
   const parts: string[] = [];
   let rest = Math.floor(totalSeconds);
 

@@ -53,6 +53,9 @@ function buildSea(main: string, executable: string, output: string): void {
     // The code cache saved 1 to 1.5 ms of compilation at each start (docs/BENCHMARKS.md).
     useCodeCache: true,
     useSnapshot: false,
+    // NODE_OPTIONS is ignored, because one set for other tools in a CI job (a --require of
+    // a missing file, say) would stop the executable. NODE_EXTRA_CA_CERTS still applies.
+    execArgvExtension: 'none',
   };
   const configPath = join(WORK, 'sea-config.json');
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);

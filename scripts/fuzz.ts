@@ -277,16 +277,22 @@ function printReport(report: FuzzReport): void {
   }
 }
 
-function readNumber(value: string | undefined, option: string): number | undefined {
+/** Reads a numeric option that must be at least `minimum`, and whole unless `fractional`. */
+function readNumber(
+  value: string | undefined,
+  option: string,
+  minimum: number,
+  fractional = false,
+): number | undefined {
   if (value === undefined) return undefined;
 
   const number = Number(value);
-  if (!Number.isFinite(number) || number < 0) {
-    const quoted = JSON.stringify(value);
-    throw new TypeError(`Invalid ${option} ${quoted}: expected a number, 0 or more`);
-  }
+  const valid = Number.isFinite(number) && number >= minimum;
+  if (valid && (fractional || Number.isInteger(number))) return number;
 
-  return number;
+  const kind = fractional ? 'a number' : 'a whole number';
+  const quoted = JSON.stringify(value);
+  throw new TypeError(`Invalid ${option} ${quoted}: expected ${kind} >= ${minimum}`);
 }
 
 function main(): void {
@@ -299,10 +305,11 @@ function main(): void {
     },
   });
 
-  const seed = readNumber(values.seed, '--seed') ?? Math.floor(Math.random() * 2 ** 32);
-  const count = readNumber(values.count, '--count');
-  const only = readNumber(values.only, '--only');
-  let seconds = readNumber(values.seconds, '--seconds');
+  const seed = readNumber(values.seed, '--seed', 0) ?? Math.floor(Math.random() * 2 ** 32);
+  if (seed >= 2 ** 32) throw new TypeError(`Invalid --seed ${seed}: expected less than 2^32`);
+  const count = readNumber(values.count, '--count', 1);
+  const only = readNumber(values.only, '--only', 0);
+  let seconds = readNumber(values.seconds, '--seconds', 0.001, true);
   if (seconds === undefined && count === undefined) seconds = DEFAULT_SECONDS;
 
   let scope = `input ${only}`;
@@ -310,7 +317,7 @@ function main(): void {
   console.log(`Fuzzing the HS256 codec with seed ${seed}: ${scope}`);
 
   const report = runFuzz({
-    seed: seed >>> 0,
+    seed,
     ...(count === undefined ? {} : { count }),
     ...(seconds === undefined ? {} : { seconds }),
     ...(only === undefined ? {} : { only }),

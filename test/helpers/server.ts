@@ -46,7 +46,8 @@ export async function addUsers(dbPath: string, users: readonly TestUser[]): Prom
     const table = new UserStore(store.db);
     runTransaction(store, () => {
       users.forEach((user, index) => {
-        table.add({ name: user.name, passwordHash: hashes[index] ?? '', isAdmin: user.isAdmin ?? false });
+        const passwordHash = hashes[index] ?? '';
+        table.add({ name: user.name, passwordHash, isAdmin: user.isAdmin ?? false });
       });
     });
   } finally {
@@ -106,6 +107,10 @@ export async function startTestServer(
     },
   };
 }
+
+const START_TIMEOUT_MS = 15_000;
+const TEXT_URL = /^Listening on (http:\/\/\S+)$/m;
+const JSON_URL = /"url":"([^"]+)"/;
 
 export interface ServerProcess {
   url: string;
@@ -167,7 +172,12 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
 
   const stop = async () => {
     child.kill('SIGTERM');
-    return exitOf(child);
+    // A server that ignores SIGTERM fails the test instead of hanging it.
+    const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
+    const code = await exitOf(child);
+    clearTimeout(timer);
+
+    return code;
   };
   const kill = async () => {
     child.kill('SIGKILL');
@@ -175,15 +185,23 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
   };
 
   return new Promise((resolveStart, rejectStart) => {
-    const onData = (text: string) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rejectStart(new Error(`Server did not listen within ${START_TIMEOUT_MS} ms:\n${stderr}`));
+    }, START_TIMEOUT_MS);
+
+    child.stderr.on('data', (text: string) => {
       stderr += text;
-      const url = /^Listening on (http:\/\/\S+)$/m.exec(stderr)?.[1] ?? /"url":"([^"]+)"/.exec(stderr)?.[1];
+      const url = TEXT_URL.exec(stderr)?.[1] ?? JSON_URL.exec(stderr)?.[1];
       if (url === undefined) return;
 
+      clearTimeout(timer);
       resolveStart({ url, process: child, stop, kill, logs: () => stderr });
-    };
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => rejectStart(new Error(`Server exited with ${code} before listening:\n${stderr}`)));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rejectStart(new Error(`Server exited with ${code} before listening:\n${stderr}`));
+    });
   });
 }
 

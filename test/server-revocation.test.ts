@@ -206,6 +206,23 @@ describe('revocations on disk', () => {
     assert.equal(await verifyStatus(server.url, tokens[999] ?? ''), 401);
   });
 
+  test('keep later logins valid when the clock went back', async (t) => {
+    const dbPath = join(makeTempDir(t), 'ats-auth.db');
+    await addUsers(dbPath, USERS);
+    // A revoke-all stored by a run whose clock was an hour ahead of this one.
+    const aheadUs = (Date.now() + 3_600_000) * 1000;
+    const db = new DatabaseSync(dbPath);
+    db.prepare('INSERT INTO user_not_before VALUES (?, ?, ?)').run('marco', aheadUs, aheadUs + 3600e6);
+    db.close();
+    const server = await startTestServer(t, { dbPath });
+
+    const token = await login(server.url, 'marco');
+    const iat = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { iat: number }).iat;
+
+    assert.ok(Math.round(iat * 1e6) > aheadUs);
+    assert.equal(await verifyStatus(server.url, token), 204);
+  });
+
   test('answer 503 while the database is locked', async (t) => {
     const server = await startWithUsers(t, { ATSAUTH_DB_BUSY_TIMEOUT_MS: '100' });
     const token = await login(server.url, 'marco');

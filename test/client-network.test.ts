@@ -72,10 +72,13 @@ describe('token create against misbehaving servers', () => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       const chunk = Buffer.alloc(64 * 1024, 0x20);
       let sent = 0;
-      const pump = () => {
+      const pump = (): void => {
         while (sent < 4 * 1024 * 1024) {
           sent += chunk.length;
-          if (!res.write(chunk)) return res.once('drain', pump);
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
         }
         res.end();
       };

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 
@@ -20,8 +20,8 @@ import { loadServerConfig } from '../../lib/server/config.ts';
 import { createServerLog } from '../../lib/server/log.ts';
 import { startServer } from '../../lib/server/server.ts';
 import type { RunningServer, StartOptions } from '../../lib/server/server.ts';
+import { REPO_ROOT, cliCommand, runCli as runCliProcess } from './cli.ts';
 
-export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
 /** Creates a temporary directory removed when the test ends. */
@@ -131,11 +131,10 @@ export interface ServerProcessOptions {
 }
 
 /** Returns the command that runs the real CLI with `args`. */
-export function cliCommand(args: readonly string[]): [string, string[]] {
-  const binary = process.env['ATS_AUTH_BIN'];
-  if (binary !== undefined && binary !== '') return [binary, [...args]];
+function commandFor(args: readonly string[]): [string, string[]] {
+  const [program, prefix] = cliCommand();
 
-  return [process.execPath, [join(REPO_ROOT, 'ats-auth.ts'), ...args]];
+  return [program, [...prefix, ...args]];
 }
 
 const closed = new WeakMap<ChildProcess, Promise<number | null>>();
@@ -156,7 +155,7 @@ function exitOf(child: ChildProcess): Promise<number | null> {
  * resolves once it logs the URL it listens on. Rejects with the logs when it exits first.
  */
 export function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
-  const [command, args] = cliCommand(['server', ...(options.args ?? [])]);
+  const [command, args] = commandFor(['server', ...(options.args ?? [])]);
   const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', ...options.env },
@@ -206,23 +205,16 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
 }
 
 /** Runs the real CLI to completion and returns its exit code and output. */
-export function runCli(
+export async function runCli(
   args: readonly string[],
   env: Record<string, string>,
   stdin = '',
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const [command, commandArgs] = cliCommand(args);
-  const child = spawn(command, commandArgs, {
+  const result = await runCliProcess(args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    input: stdin,
   });
-  void exitOf(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  child.stdin.end(stdin);
 
-  return exitOf(child).then((code) => ({ code, stdout, stderr }));
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -1,14 +1,14 @@
 /**
- * Shell completion scripts for bash, zsh and fish, generated from the command
- * declarations so that they never drift from the parser: commands by unique prefix, each
- * command's options, file names after options that take a path, and the listed choices
- * of an option.
+ * Shell completion scripts for bash, zsh and fish. They are generated from the command
+ * declarations, so they never drift from the parser. Each completes command words by
+ * unique prefix, each command's options, file names after options that take a path, and
+ * the listed choices of an option.
  */
 
 import type { CommandSpec, OptionSpec } from './command.ts';
 import { commandName } from './help.ts';
 
-/** An option as completion sees it: the words that spell it and what may follow. */
+/** Completion's view of an option: the words that spell it and what may follow it. */
 interface CompletionOption {
   /** `-f` and `--format`, or only the long form. */
   words: readonly string[];
@@ -45,7 +45,7 @@ function toCompletionOption(option: OptionSpec): CompletionOption {
   };
 }
 
-/** The command words that may follow `path` (`''` for the first word), sorted. */
+/** Returns the command words that may follow `path` (empty for the first word), sorted. */
 function childWords(commands: readonly CommandSpec[], path: readonly string[]): string[] {
   const children = commands
     .filter(
@@ -56,7 +56,7 @@ function childWords(commands: readonly CommandSpec[], path: readonly string[]): 
   return [...new Set(children)].sort();
 }
 
-/** Every command path that has further words: `''`, then for example `token`. */
+/** Returns every command path that has further words: the empty path, then `token`. */
 function groupPaths(commands: readonly CommandSpec[]): string[][] {
   const groups = new Map<string, string[]>([['', []]]);
   for (const spec of commands) {
@@ -95,6 +95,13 @@ function bashTable(name: string, entries: readonly (readonly [string, string])[]
   const rows = entries.map(([key, value]) => `    [${shellQuote(`_${key}`)}]=${shellQuote(value)}`);
 
   return `  local -A ${name}=(\n${rows.join('\n')}\n  )`;
+}
+
+/** Declares a zsh associative array from key and value pairs, which every zsh accepts. */
+function zshTable(name: string, entries: readonly (readonly [string, string])[]): string {
+  const rows = entries.map(([key, value]) => `    ${shellQuote(`_${key}`)} ${shellQuote(value)}`);
+
+  return `  local -A ${name}\n  ${name}=(\n${rows.join('\n')}\n  )`;
 }
 
 /** Tables both bash and zsh read: options, which take a value or files, and choices. */
@@ -235,12 +242,13 @@ export function zshCompletion(program: string, commands: readonly CommandSpec[])
 ${fn}() {
   local cur=\${words[CURRENT]} prev=\${words[CURRENT-1]}
   local global_values=${shellQuote(tables.globalValues)}
-  local -a global_specs=(${globalSpecs.map(shellQuote).join(' ')})
-${bashTable('children', children)}
-${bashTable('opt_specs', optionSpecs)}
-${bashTable('with_value', tables.withValue)}
-${bashTable('file_options', tables.fileOptions)}
-${bashTable('choices', tables.choices)}
+  local -a global_specs
+  global_specs=(${globalSpecs.map(shellQuote).join(' ')})
+${zshTable('children', children)}
+${zshTable('opt_specs', optionSpecs)}
+${zshTable('with_value', tables.withValue)}
+${zshTable('file_options', tables.fileOptions)}
+${zshTable('choices', tables.choices)}
   local cmd='' skip=0 i word next match
   local -a specs
   for ((i = 2; i < CURRENT; i++)); do
@@ -294,7 +302,7 @@ function fishQuote(text: string): string {
   return `'${text.replace(/[\\']/g, (char) => `\\${char}`)}'`;
 }
 
-/** One `complete` line for an option, limited to one command unless `condition` is empty. */
+/** Builds the fish `complete` line of an option, for one command unless `condition` is empty. */
 function fishOptionLine(program: string, option: CompletionOption, condition: string): string {
   const parts = [`complete -c ${program}`];
   if (condition !== '') parts.push(`-n ${fishQuote(condition)}`);
@@ -401,7 +409,7 @@ export function fishCompletion(program: string, commands: readonly CommandSpec[]
 }
 
 /**
- * The command tree in the form of cliff's `complete --shell none`: one `cmds_PATH='...'`
+ * Formats the command tree in the form of cliff's `complete --shell none`: one `cmds_PATH='...'`
  * line per group and command, listing the words that may follow.
  */
 export function plainCompletion(commands: readonly CommandSpec[]): string {

@@ -9,8 +9,8 @@ import { makeTempDir, runCli } from './helpers/cli.ts';
 type Shell = 'bash' | 'zsh' | 'fish';
 
 /**
- * zsh setup for the completion driver: loads compinit and the script, then wraps compadd so
- * that every match zsh would offer is printed between markers, and ends the shell once the
+ * zsh setup for the completion driver. It loads compinit and the script, and wraps compadd
+ * so that every match zsh would offer is printed between markers. The shell exits once the
  * completion functions have run. compadd calls that only compute matches (-O, -A, -D) pass
  * through untouched.
  */

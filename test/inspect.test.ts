@@ -20,7 +20,7 @@ function sign(claims: Record<string, unknown>, secret = SECRET): string {
   return signHs256(claims, createHs256Key(secret));
 }
 
-/** Builds a token with any header, signed with HS256 over whatever the header says. */
+/** Builds a token with any header and an HS256 signature, whatever `alg` the header names. */
 function signWithHeader(header: Record<string, unknown>, claims: Record<string, unknown>): string {
   const valid = sign(claims).split('.');
   const headerSegment = encodeBase64Url(JSON.stringify(header));

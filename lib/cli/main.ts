@@ -32,7 +32,7 @@ function reportError(error: unknown, log: Logger, debug: boolean): void {
   if (debug && error instanceof Error && error.stack !== undefined) log.error(error.stack);
 }
 
-/** Whether the options before `--` ask for `-f json`, in any spelling the parser takes. */
+/** Returns whether the options before `--` request `-f json`, in any spelling parsed. */
 export function requestsJsonOutput(args: readonly string[]): boolean {
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index];

@@ -58,12 +58,12 @@ export const SECRET_FILE_OPTION: OptionSpec = {
     'else jwt_secret in the [client] section of the configuration file)',
 };
 
-/** How a missing secret can be given, for error messages. */
+/** Sources of the HS256 secret, named in the error for a missing secret. */
 export const SECRET_SOURCES =
   'pass --secret-file FILE, set ATS_AUTH_JWT_SECRET, or set jwt_secret in the [client] ' +
   'section of auth-client.ini';
 
-/** Longest first line read from a secret file, in bytes, so /dev/zero cannot exhaust memory. */
+/** Maximum first line read from a secret file, in bytes, so /dev/zero cannot exhaust memory. */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Output formats in the manner of openstackclient (cliff): one record as a Field | Value
- * table, JSON, shell assignments, bare values or YAML, and lists of rows as a table, JSON,
- * values, YAML or CSV. `-c COLUMN` picks and orders the columns.
+ * Output formats in the manner of openstackclient (cliff). One record prints as a
+ * Field | Value table, JSON, shell assignments, bare values or YAML. Lists of rows print as
+ * a table, JSON, values, YAML or CSV. `-c COLUMN` picks and orders the columns.
  */
 
 import { AtsAuthError } from '../errors.ts';
@@ -251,7 +251,7 @@ function formatCsvField(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** Writes a finite number as JSON does; YAML's names for the others. */
+/** Formats a finite number as JSON does, and infinities and NaN with their YAML names. */
 function formatNumber(value: number): string {
   if (Number.isFinite(value)) return JSON.stringify(value);
   if (Number.isNaN(value)) return '.nan';

@@ -1,6 +1,6 @@
 /**
- * `token decode` and `token verify`: read a token without a server. Decode shows any
- * token, expired or not; verify checks it and exits with a status per outcome.
+ * `token decode` and `token verify`, which read a token without a server. Decode shows any
+ * token, expired or not. Verify checks it and exits with one status per outcome.
  */
 
 import { sendRequest } from '../../client/http.ts';
@@ -158,7 +158,7 @@ export function checkSignature(decoded: DecodedJwt, secret: string | undefined):
   return hasValidSignature(decoded, createHs256Key(secret)) ? 'verified' : 'INVALID';
 }
 
-/** The --now option; tests and audits use it to check a token at a fixed time. */
+/** Option that fixes the time of the checks, so that a check gives the same result later. */
 export const NOW_OPTION: OptionSpec = {
   name: 'now',
   type: 'string',
@@ -223,7 +223,7 @@ function readClaimOptions(args: ParsedArgs): ClaimOptions {
   return options;
 }
 
-/** Asks the server whether it still accepts the token: GET /token/verify answers 204. */
+/** Asks the server whether it still accepts the token: GET /token/verify responds 204. */
 export async function checkNotRevoked(serverUrl: URL, token: string, http: HttpOptions) {
   const url = new URL('token/verify', serverUrl);
   const headers = { Authorization: `Bearer ${token}` };

@@ -42,7 +42,7 @@ function inspectToken(context: CommandContext, token: string, secret: string | u
   return decoded;
 }
 
-/** `-f` choices of token create; without -f it prints the token alone. */
+/** `-f` choices of token create. Without -f it prints the token alone. */
 const CREATE_FORMATS = [...RECORD_FORMATS, 'exec-credential'] as const;
 
 const CREATE_COLUMNS = ['token', ...TOKEN_COLUMNS] as const;
@@ -97,7 +97,7 @@ function maskInGitHubActions(context: CommandContext, args: ParsedArgs, token: s
   context.stderr.write(`::add-mask::${escapeWorkflowValue(token)}\n`);
 }
 
-/** Returns the ExecCredential apiVersion kubectl asks for in KUBERNETES_EXEC_INFO, else v1. */
+/** Returns the ExecCredential apiVersion that KUBERNETES_EXEC_INFO requests, else v1. */
 function execCredentialVersion(context: CommandContext): string {
   const fallback = EXEC_CREDENTIAL_VERSIONS[0] ?? '';
   let info: unknown;
@@ -132,7 +132,7 @@ export function formatExecCredential(
   return `${JSON.stringify({ apiVersion, kind: 'ExecCredential', status }, null, 2)}\n`;
 }
 
-/** Formats the created token as -f asks: the bare token, a record or an ExecCredential. */
+/** Formats the created token in the -f format: bare, as a record or as an ExecCredential. */
 function formatCreated(
   context: CommandContext,
   args: ParsedArgs,
@@ -151,7 +151,7 @@ function formatCreated(
   return formatRecord(record, CREATE_COLUMNS, settings);
 }
 
-/** Rejects -c where -f prints fixed output, before any password is asked. */
+/** Rejects -c where -f prints fixed output, before any password prompt. */
 function checkOutputOptions(args: ParsedArgs): void {
   const format = args.values['format'];
   if (args.values['column'] === undefined) return;

@@ -22,6 +22,11 @@ test: install
 demo: install
 	bash scripts/demo.sh
 
+# Mutated and random tokens through the verifier for FUZZ_SECONDS; prints the count tried.
+FUZZ_SECONDS ?= 30
+fuzz: install
+	node scripts/fuzz.ts --seconds $(FUZZ_SECONDS)
+
 clean:
 	rm -rf dist
 

@@ -209,6 +209,8 @@ function main(): void {
     const date = new Date().toISOString();
     console.log(`Median of ${runs} runs after ${warmup} warm-up runs, ${date}`);
     console.log(`Machine: ${describeMachine()}`);
+    const load = os.loadavg().map((value) => value.toFixed(2)).join(' ');
+    console.log(`Load average before the runs: ${load} (wall times need an idle machine)`);
     if (!hasGnuTime()) console.log(`No GNU time at ${GNU_TIME}: peak RSS not measured`);
     console.log('');
 

@@ -6,16 +6,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { isAtsAuthError } from '../lib/errors.ts';
-import {
-  escapeForTerminal,
-  formatList,
-  formatRecord,
-  formatShellAssignment,
-  formatTable,
-  formatYaml,
-  readOutputSettings,
-} from '../lib/format/output.ts';
+import { formatList, formatRecord, readOutputSettings } from '../lib/format/output.ts';
 import type { OutputRecord, OutputSettings } from '../lib/format/output.ts';
+import { escapeForTerminal, formatTable } from '../lib/format/table.ts';
+import { formatShellAssignment } from '../lib/format/text.ts';
+import { formatYaml } from '../lib/format/yaml.ts';
 
 const RECORD: OutputRecord = [
   ['alg', 'HS256'],

@@ -19,17 +19,14 @@ import {
 import type { OutputRecord } from '../../format/output.ts';
 import type { CommandSpec, OptionSpec, ParsedArgs, PositionalSpec } from '../command.ts';
 import { wrapText } from '../help.ts';
+import { SECRET_FILE_OPTION, SECRET_SOURCES, resolveJwtSecret } from '../secret-file.ts';
 import {
   CONNECTION_OPTIONS,
-  SECRET_FILE_OPTION,
-  SECRET_SOURCES,
   httpOptionsFor,
   loadSessionConfig,
-  parseDurationSeconds,
-  parseTime,
   readTokenArgument,
-  resolveJwtSecret,
 } from '../session.ts';
+import { parseDurationSeconds, parseTime } from '../time-options.ts';
 
 /** Every column of a token record, in display order. */
 export const TOKEN_COLUMNS = [

@@ -47,8 +47,63 @@ describe('user commands', () => {
     assert.match(added.stderr, /User marco added/);
     assert.equal(admin.code, 0, admin.stderr);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.equal(listed.stdout, 'marco\nroot (admin)\n');
+    assert.equal(
+      listed.stdout,
+      [
+        '+-------+-------+',
+        '| name  | admin |',
+        '+-------+-------+',
+        '| marco | false |',
+        '| root  | true  |',
+        '+-------+-------+',
+        '',
+      ].join('\n'),
+    );
     assert.equal(statSync(env.ATSAUTH_DB).mode & 0o777, 0o600);
+  });
+
+  test('user list -f json parses back', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'pw-marco\n');
+    await runCli(['user', 'add', 'root', '--admin', '--password-stdin'], env, 'pw-root\n');
+
+    const listed = await runCli(['user', 'list', '-f', 'json'], env);
+
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout), [
+      { name: 'marco', admin: false },
+      { name: 'root', admin: true },
+    ]);
+  });
+
+  test('user list -f value -c name', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'pw-marco\n');
+    await runCli(['user', 'add', 'root', '--admin', '--password-stdin'], env, 'pw-root\n');
+
+    const listed = await runCli(['user', 'list', '-f', 'value', '-c', 'name'], env);
+
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout, 'marco\nroot\n');
+  });
+
+  test('user list -f csv has a header', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'root', '--admin', '--password-stdin'], env, 'pw-root\n');
+
+    const listed = await runCli(['user', 'list', '-f', 'csv', '-c', 'admin', '-c', 'name'], env);
+
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout, 'admin,name\r\ntrue,root\r\n');
+  });
+
+  test('user list rejects an unknown column', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'missing.db') };
+    const result = await runCli(['user', 'list', '-c', 'password'], env);
+
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Unknown column "password" for -c: choose from name, admin/);
+    assert.equal(existsSync(env.ATSAUTH_DB), false);
   });
 
   test('user add rejects a taken name', async (t) => {

@@ -9,7 +9,15 @@ import { resolve } from 'node:path';
 
 import { obtainPassword } from '../cli/prompt.ts';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../cli/command.ts';
+import { wrapText } from '../cli/help.ts';
 import { AtsAuthError } from '../errors.ts';
+import {
+  LIST_FORMATS,
+  formatList,
+  outputOptions,
+  readOutputSettings,
+  selectColumns,
+} from '../format/output.ts';
 import { openDatabase, runTransaction } from '../store/db.ts';
 import type { Store } from '../store/db.ts';
 import { revokeAllTokensOf } from '../store/revocations.ts';
@@ -131,19 +139,32 @@ const userPasswd: CommandSpec = {
     }),
 };
 
+/** Columns of `user list`, in display order. */
+const USER_COLUMNS = ['name', 'admin'];
+
 const userList: CommandSpec = {
   words: ['user', 'list'],
   summary: 'List the users of the server database',
-  options: [],
+  options: outputOptions(LIST_FORMATS, 'table'),
   positionals: [],
-  run: (context) =>
-    withUsers(context, async (_store, users) => {
-      for (const user of users.list()) {
-        context.stdout.write(`${user.name}${user.isAdmin ? ' (admin)' : ''}\n`);
-      }
+  epilog: wrapText(
+    'Columns for -c: name is the user name, and admin is true for a user who may revoke ' +
+      'the tokens of any user.',
+    78,
+  ).join('\n'),
+  run: (context, args) => {
+    const settings = readOutputSettings(args, 'table');
+    // Check -c before opening the database, so that an unknown column is a usage error
+    // (exit status 2) even when ATSAUTH_DB is wrong as well.
+    selectColumns(settings.columns, USER_COLUMNS, USER_COLUMNS);
+
+    return withUsers(context, async (_store, users) => {
+      const rows = users.list().map((user) => [user.name, user.isAdmin]);
+      context.stdout.write(formatList(USER_COLUMNS, rows, settings));
 
       return 0;
-    }),
+    });
+  },
 };
 
 const userRemove: CommandSpec = {

@@ -12,9 +12,6 @@ import type { CommandContext, OptionSpec, ParsedArgs } from './command.ts';
 import { obtainPassword, readFirstLine } from './prompt.ts';
 import { parseSeconds } from './time-options.ts';
 
-// Re-exported because lib/cli/commands/token.ts imports them from this module.
-export { SECRET_FILE_OPTION, resolveJwtSecret } from './secret-file.ts';
-
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 
 /** Options every command that talks to the server accepts. */

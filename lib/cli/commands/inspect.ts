@@ -31,15 +31,6 @@ import {
   describeToken,
 } from './token-record.ts';
 
-// Re-exported because token.ts imports these from this module.
-export {
-  TOKEN_COLUMNS,
-  describeColumnsHelp,
-  describeToken,
-  formatNumericDate,
-} from './token-record.ts';
-export type { SignatureState } from './token-record.ts';
-
 /** Option that fixes the time of the checks, so that a check gives the same result later. */
 export const NOW_OPTION: OptionSpec = {
   name: 'now',

@@ -19,16 +19,15 @@ import {
 import { reprJson } from '../../format/pyrepr.ts';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.ts';
 import { wrapText } from '../help.ts';
-import { TOKEN_COLUMNS, describeColumnsHelp, describeToken, formatNumericDate } from './inspect.ts';
-import type { SignatureState } from './inspect.ts';
+import { SECRET_FILE_OPTION, resolveJwtSecret } from '../secret-file.ts';
+import { TOKEN_COLUMNS, describeColumnsHelp, describeToken, formatNumericDate } from './token-record.ts';
+import type { SignatureState } from './token-record.ts';
 import {
   CONNECTION_OPTIONS,
   PASSWORD_OPTIONS,
-  SECRET_FILE_OPTION,
   httpOptionsFor,
   loadSessionConfig,
   readTokenArgument,
-  resolveJwtSecret,
   resolvePassword,
   resolveUsername,
 } from '../session.ts';

@@ -120,6 +120,11 @@ export interface ServerProcess {
   /** Sends SIGKILL and resolves once the process is gone. */
   kill(): Promise<void>;
   logs(): string;
+  /**
+   * Resolves to the logs once they match `pattern`, or rejects after `limitMs`. The server
+   * writes its log after the response, so a client can see an answer before its log line.
+   */
+  waitForLog(pattern: RegExp, limitMs?: number): Promise<string>;
 }
 
 export interface ServerProcessOptions {
@@ -195,7 +200,16 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
       if (url === undefined) return;
 
       clearTimeout(timer);
-      resolveStart({ url, process: child, stop, kill, logs: () => stderr });
+      const waitForLog = async (pattern: RegExp, limitMs = 10_000) => {
+        const deadline = Date.now() + limitMs;
+        while (!pattern.test(stderr)) {
+          if (Date.now() > deadline) throw new Error(`No log line matched ${pattern}:\n${stderr}`);
+          await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+        }
+
+        return stderr;
+      };
+      resolveStart({ url, process: child, stop, kill, logs: () => stderr, waitForLog });
     });
     child.once('exit', (code) => {
       clearTimeout(timer);

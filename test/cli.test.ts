@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { REPO_ROOT, cleanEnv, makeTempDir, runCli } from './helpers/cli.ts';
+import { REPO_ROOT, cleanEnv, cliCommand, makeTempDir, runCli } from './helpers/cli.ts';
 
 const VERSION = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version;
 
@@ -210,4 +211,17 @@ describe('ats-auth --log-file', () => {
     assert.match(log, /^\[[^\]]+\] ERROR {4}ats-auth ats-auth: error: /m);
     assert.equal(log.includes('hunter2'), false);
   });
+});
+
+describe('ats-auth with a closed stdout', () => {
+  for (const args of [['complete'], ['help'], ['complete', '--shell', 'zsh']]) {
+    test(`${args.join(' ')} piped to true ends quietly`, () => {
+      const [program, prefix] = cliCommand();
+      const quoted = [program, ...prefix, ...args].map((word) => `'${word}'`).join(' ');
+      const result = spawnSync('bash', ['-c', `${quoted} | true; echo "status=\${PIPESTATUS[0]}" >&2`], {
+        encoding: 'utf8',
+      });
+      assert.equal(result.stderr, 'status=0\n');
+    });
+  }
 });

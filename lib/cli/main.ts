@@ -16,7 +16,22 @@ export const VERSION: string = packageJson.version;
 /** Streams and environment the CLI runs with; tests and the entry script supply them. */
 export type CliIo = Pick<CommandContext, 'env' | 'stdin' | 'stdout' | 'stderr'>;
 
+/**
+ * Ends the process quietly when a reader closes stdout or stderr early, as `| head` does:
+ * what is left to write has no reader, so it is no error.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+
+    process.exit(0);
+  });
+}
+
 function processIo(): CliIo {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
+
   return { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 }
 

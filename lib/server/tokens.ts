@@ -11,6 +11,8 @@ import { AtsAuthError } from '../errors.ts';
 import { signHs256, verifyHs256 } from '../jwt/jws.ts';
 import type { JsonObject } from '../jwt/jws.ts';
 import type { RevocationSet } from '../store/revocation-set.ts';
+import { tokenIdOf } from '../store/token-ids.ts';
+import type { TokenId } from '../store/token-ids.ts';
 import type { IssuanceClock } from './clock.ts';
 
 export const ISSUER = 'ats.auth';
@@ -36,6 +38,8 @@ export interface CheckedToken {
   expSeconds: number;
   /** The "jti", or "sha256:" and the token's base64url SHA-256 when it has none. */
   revocationKey: string;
+  /** The token id of `revocationKey`, made once so that each check only looks it up. */
+  revocationId: TokenId;
 }
 
 export interface TokenServiceOptions {
@@ -63,7 +67,13 @@ function readClaims(token: string, payload: JsonObject): CheckedToken {
     ? jti
     : `sha256:${createHash('sha256').update(token).digest('base64url')}`;
 
-  return { sub, iatUs: Math.round(iat * 1e6), expSeconds: exp, revocationKey };
+  return {
+    sub,
+    iatUs: Math.round(iat * 1e6),
+    expSeconds: exp,
+    revocationKey,
+    revocationId: tokenIdOf(revocationKey),
+  };
 }
 
 export class TokenService {
@@ -112,7 +122,7 @@ export class TokenService {
     if (nowSeconds >= checked.expSeconds) {
       throw new AtsAuthError('ERR_TOKEN_EXPIRED', 'Token has expired: request a new token');
     }
-    if (revocations.hasToken(checked.revocationKey)) {
+    if (revocations.hasTokenId(checked.revocationId)) {
       throw new AtsAuthError('ERR_TOKEN_REVOKED', 'Token has been revoked');
     }
     if (checked.iatUs <= revocations.notBeforeOf(checked.sub)) {
@@ -124,10 +134,9 @@ export class TokenService {
 
   /** Revokes one checked token; resolves once the revocation is on disk. */
   revoke(checked: CheckedToken): Promise<void> {
-    return this.#options.revocations.revokeToken({
-      key: checked.revocationKey,
-      expiresAtUs: Math.ceil(checked.expSeconds * 1e6),
-    });
+    const token = { key: checked.revocationKey, expiresAtUs: Math.ceil(checked.expSeconds * 1e6) };
+
+    return this.#options.revocations.revokeToken(token, checked.revocationId);
   }
 
   /** Revokes every token of `name` issued up to now; resolves once it is on disk. */

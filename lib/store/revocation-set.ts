@@ -12,13 +12,15 @@ import type { Store } from './db.ts';
 import { RevocationTable } from './revocations.ts';
 import type { RevokedToken } from './revocations.ts';
 import { Settings } from './settings.ts';
+import { TokenIdSet, tokenIdOf } from './token-ids.ts';
+import type { TokenId } from './token-ids.ts';
 
 export class RevocationSet {
   readonly #table: RevocationTable;
   readonly #settings: Settings;
   readonly #batcher: WriteBatcher;
   readonly #dataVersion: StatementSync;
-  #tokens = new Map<string, number>();
+  #tokens = new TokenIdSet();
   #notBefore = new Map<string, number>();
   #purgedUntilUs = 0;
   #lastDataVersion: unknown;
@@ -42,9 +44,14 @@ export class RevocationSet {
     return this.#purgedUntilUs;
   }
 
-  /** Returns whether the token with this key was revoked on its own. */
+  /** Returns whether the token with this revocation key was revoked on its own. */
   hasToken(key: string): boolean {
-    return this.#tokens.has(key);
+    return this.#tokens.hasKey(key);
+  }
+
+  /** Returns whether the token with this id, from tokenIdOf(), was revoked on its own. */
+  hasTokenId(id: TokenId): boolean {
+    return this.#tokens.has(id);
   }
 
   /** Returns the not-before time of `name` in microseconds, or 0 when there is none. */
@@ -54,8 +61,8 @@ export class RevocationSet {
 
   /** Replaces the in-memory copy with what the database holds now. */
   reload(): void {
-    const tokens = new Map<string, number>();
-    for (const token of this.#table.iterateTokens()) tokens.set(token.key, token.expiresAtUs);
+    const tokens = new TokenIdSet();
+    this.#table.forEachToken((key, expiresAtUs) => tokens.addKey(key, expiresAtUs));
 
     this.#tokens = tokens;
     this.#reloadNotBefore();
@@ -74,13 +81,16 @@ export class RevocationSet {
     return true;
   }
 
-  /** Revokes one token; resolves once the revocation is committed to disk. */
-  async revokeToken(token: RevokedToken): Promise<void> {
+  /**
+   * Revokes one token; resolves once the revocation is committed to disk. `id` is the
+   * token id of `token.key`, passed by callers that have it already.
+   */
+  async revokeToken(token: RevokedToken, id: TokenId = tokenIdOf(token.key)): Promise<void> {
     // A key in memory is already committed, so a repeated logout costs no write.
-    if (this.#tokens.has(token.key)) return;
+    if (this.#tokens.has(id)) return;
 
     await this.#batcher.submit(() => this.#table.insertToken(token));
-    this.#tokens.set(token.key, token.expiresAtUs);
+    this.#tokens.add(id, token.expiresAtUs);
   }
 
   /**
@@ -103,13 +113,7 @@ export class RevocationSet {
       this.#settings.raise('purged_until_us', nowUs);
     });
 
-    let dropped = 0;
-    for (const [key, expiresAtUs] of this.#tokens) {
-      if (expiresAtUs > nowUs) continue;
-
-      this.#tokens.delete(key);
-      dropped++;
-    }
+    const dropped = this.#tokens.deleteExpired(nowUs);
     this.#reloadNotBefore();
     this.#purgedUntilUs = Math.max(this.#purgedUntilUs, nowUs);
 

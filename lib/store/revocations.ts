@@ -29,6 +29,7 @@ export class RevocationTable {
   readonly #raiseNotBefore: StatementSync;
   readonly #selectNotBefore: StatementSync;
   readonly #selectTokens: StatementSync;
+  readonly #selectTokenRows: StatementSync;
   readonly #selectAllNotBefore: StatementSync;
   readonly #deleteTokens: StatementSync;
   readonly #deleteNotBefore: StatementSync;
@@ -48,6 +49,8 @@ export class RevocationTable {
       'SELECT not_before_us FROM user_not_before WHERE name = ?',
     );
     this.#selectTokens = db.prepare('SELECT token_key, expires_at_us FROM revoked_tokens');
+    this.#selectTokenRows = db.prepare('SELECT token_key, expires_at_us FROM revoked_tokens');
+    this.#selectTokenRows.setReturnArrays(true);
     this.#selectAllNotBefore = db.prepare('SELECT name, not_before_us FROM user_not_before');
     this.#deleteTokens = db.prepare('DELETE FROM revoked_tokens WHERE expires_at_us <= ?');
     this.#deleteNotBefore = db.prepare('DELETE FROM user_not_before WHERE expires_at_us <= ?');
@@ -68,6 +71,17 @@ export class RevocationTable {
   /** Returns the not-before time of `name`, or 0 when none is stored. */
   readNotBefore(name: string): number {
     return toInteger(this.#selectNotBefore.get(name)?.['not_before_us']);
+  }
+
+  /**
+   * Calls `visit` with the key and expiry of every revoked token. Rows come as arrays,
+   * not objects, because a server may load millions of them at start.
+   */
+  forEachToken(visit: (key: string, expiresAtUs: number) => void): void {
+    for (const row of this.#selectTokenRows.iterate() as Iterable<unknown[]>) {
+      const [key, expiresAtUs] = row;
+      if (typeof key === 'string') visit(key, toInteger(expiresAtUs));
+    }
   }
 
   *iterateTokens(): Generator<RevokedToken> {

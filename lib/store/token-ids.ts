@@ -1,0 +1,214 @@
+/**
+ * The in-memory set of single revoked tokens, compact enough for millions of entries.
+ *
+ * Each revocation key (a "jti", or "sha256:" and a token hash) becomes a 16-byte token
+ * id. A jti that is the canonical base64url of 16 bytes, as ats-auth issues, is decoded.
+ * Any other key is hashed with SHA-256 and the first 16 bytes are kept. Two different
+ * keys share an id only by a 128-bit collision. The ids and their expiry times sit in
+ * typed arrays, an open-addressing table with linear probing, so that the garbage
+ * collector never walks the entries. Each slot takes 24 bytes and at most half the slots
+ * are used; docs/BENCHMARKS.md compares the memory with a Map of key strings.
+ */
+
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+
+/** A token id: four 32-bit words. */
+export type TokenId = Uint32Array;
+
+const ID_WORDS = 4;
+const ID_BYTES = ID_WORDS * 4;
+const MIN_CAPACITY = 1024;
+// At most half the slots are used, so a lookup of an absent id probes 2.5 slots on average.
+const MAX_LOAD = 0.5;
+// 22 base64url characters carry 132 bits. The last one must leave the 4 spare bits zero,
+// so that each 16-byte id has exactly one spelling.
+const CANONICAL_ID = /^[A-Za-z0-9_-]{21}[AQgw]$/;
+
+// Keys are decoded into these, then copied, so that loading millions makes no garbage.
+const decodedWords = new Uint32Array(ID_WORDS);
+const decodedBytes = Buffer.from(decodedWords.buffer);
+const scratchId = new Uint32Array(ID_WORDS);
+
+/** Writes the token id of revocation key `key` into `target`. */
+export function writeTokenId(key: string, target: TokenId): void {
+  if (key.length === 22 && CANONICAL_ID.test(key)) {
+    decodedBytes.write(key, 'base64url');
+  } else {
+    createHash('sha256').update(key).digest().copy(decodedBytes, 0, 0, ID_BYTES);
+  }
+
+  target.set(decodedWords);
+}
+
+/** Returns the token id of revocation key `key`. */
+export function tokenIdOf(key: string): TokenId {
+  const id = new Uint32Array(ID_WORDS);
+  writeTokenId(key, id);
+
+  return id;
+}
+
+/** Mixes the four words of an id into a slot index, as ids from other issuers may not be random. */
+function hashId(w0: number, w1: number, w2: number, w3: number, mask: number): number {
+  let hash = w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3, 0xc2b2ae35);
+  hash ^= hash >>> 15;
+
+  return Math.imul(hash, 0x2c1b3c6d) & mask;
+}
+
+// A free slot has expiry 0, so stored expiry times are at least 1 microsecond.
+function toStoredExpiry(expiresAtUs: number): number {
+  return Math.max(1, expiresAtUs);
+}
+
+/** Revoked token ids with their expiry times, in an open-addressing hash table. */
+export class TokenIdSet {
+  #words: Uint32Array;
+  /** Expiry of each slot in microseconds, or 0 for a free slot. */
+  #expiry: Float64Array;
+  #mask: number;
+  #size = 0;
+
+  constructor(capacity = MIN_CAPACITY) {
+    let slots = MIN_CAPACITY;
+    while (slots * MAX_LOAD < capacity) slots *= 2;
+
+    this.#words = new Uint32Array(slots * ID_WORDS);
+    this.#expiry = new Float64Array(slots);
+    this.#mask = slots - 1;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Returns whether `id` is in the set. */
+  has(id: TokenId): boolean {
+    return this.#find(id[0]!, id[1]!, id[2]!, id[3]!) >= 0;
+  }
+
+  /** Returns whether the id of revocation key `key` is in the set. */
+  hasKey(key: string): boolean {
+    writeTokenId(key, scratchId);
+
+    return this.has(scratchId);
+  }
+
+  /** Adds `id`, or keeps the later expiry when it is there already. */
+  add(id: TokenId, expiresAtUs: number): void {
+    if ((this.#size + 1) > (this.#mask + 1) * MAX_LOAD) this.#resize((this.#mask + 1) * 2);
+
+    const w0 = id[0]!;
+    const w1 = id[1]!;
+    const w2 = id[2]!;
+    const w3 = id[3]!;
+    const expiry = toStoredExpiry(expiresAtUs);
+    const found = this.#find(w0, w1, w2, w3);
+    if (found >= 0) {
+      this.#expiry[found] = Math.max(this.#expiry[found]!, expiry);
+      return;
+    }
+
+    let slot = hashId(w0, w1, w2, w3, this.#mask);
+    while (this.#expiry[slot] !== 0) slot = (slot + 1) & this.#mask;
+    this.#store(slot, w0, w1, w2, w3, expiry);
+    this.#size++;
+  }
+
+  /** Adds the id of revocation key `key`, as add() does. */
+  addKey(key: string, expiresAtUs: number): void {
+    writeTokenId(key, scratchId);
+    this.add(scratchId, expiresAtUs);
+  }
+
+  /** Removes every id whose token has expired at `nowUs` and returns how many it removed. */
+  deleteExpired(nowUs: number): number {
+    const before = this.#size;
+    let slot = 0;
+    while (slot <= this.#mask) {
+      const expiry = this.#expiry[slot]!;
+      // The slot is checked again after a removal, as a later entry may have moved into it.
+      if (expiry !== 0 && expiry <= nowUs) this.#remove(slot);
+      else slot++;
+    }
+
+    return before - this.#size;
+  }
+
+  #find(w0: number, w1: number, w2: number, w3: number): number {
+    const words = this.#words;
+    let slot = hashId(w0, w1, w2, w3, this.#mask);
+    while (this.#expiry[slot] !== 0) {
+      const base = slot * ID_WORDS;
+      const matches =
+        words[base] === w0 &&
+        words[base + 1] === w1 &&
+        words[base + 2] === w2 &&
+        words[base + 3] === w3;
+      if (matches) return slot;
+
+      slot = (slot + 1) & this.#mask;
+    }
+
+    return -1;
+  }
+
+  #store(slot: number, w0: number, w1: number, w2: number, w3: number, expiry: number): void {
+    const base = slot * ID_WORDS;
+    this.#words[base] = w0;
+    this.#words[base + 1] = w1;
+    this.#words[base + 2] = w2;
+    this.#words[base + 3] = w3;
+    this.#expiry[slot] = expiry;
+  }
+
+  /**
+   * Empties `slot` by backward-shift deletion: each later entry of the same probe run that
+   * may live in the hole moves back, so lookups never need tombstones.
+   */
+  #remove(slot: number): void {
+    const words = this.#words;
+    const mask = this.#mask;
+    let hole = slot;
+    let next = (hole + 1) & mask;
+    while (this.#expiry[next] !== 0) {
+      const base = next * ID_WORDS;
+      const w0 = words[base]!;
+      const w1 = words[base + 1]!;
+      const w2 = words[base + 2]!;
+      const w3 = words[base + 3]!;
+      const home = hashId(w0, w1, w2, w3, mask);
+      // The entry may move into the hole unless its home slot lies cyclically in (hole, next].
+      if (((next - home) & mask) >= ((next - hole) & mask)) {
+        this.#store(hole, w0, w1, w2, w3, this.#expiry[next]!);
+        hole = next;
+      }
+      next = (next + 1) & mask;
+    }
+
+    this.#expiry[hole] = 0;
+    this.#size--;
+  }
+
+  #resize(slots: number): void {
+    const words = this.#words;
+    const expiry = this.#expiry;
+    this.#words = new Uint32Array(slots * ID_WORDS);
+    this.#expiry = new Float64Array(slots);
+    this.#mask = slots - 1;
+
+    for (let slot = 0; slot < expiry.length; slot++) {
+      if (expiry[slot] === 0) continue;
+
+      const base = slot * ID_WORDS;
+      const w0 = words[base]!;
+      const w1 = words[base + 1]!;
+      const w2 = words[base + 2]!;
+      const w3 = words[base + 3]!;
+      let target = hashId(w0, w1, w2, w3, this.#mask);
+      while (this.#expiry[target] !== 0) target = (target + 1) & this.#mask;
+      this.#store(target, w0, w1, w2, w3, expiry[slot]!);
+    }
+  }
+}

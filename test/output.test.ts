@@ -8,7 +8,8 @@ import { describe, test } from 'node:test';
 import { isAtsAuthError } from '../lib/errors.ts';
 import { formatList, formatRecord, readOutputSettings } from '../lib/format/output.ts';
 import type { OutputRecord, OutputSettings } from '../lib/format/output.ts';
-import { escapeForTerminal, formatTable } from '../lib/format/table.ts';
+import { formatTable } from '../lib/format/table.ts';
+import { escapeForTerminal } from '../lib/format/terminal.ts';
 import { formatShellAssignment } from '../lib/format/text.ts';
 import { formatYaml } from '../lib/format/yaml.ts';
 

@@ -3,8 +3,12 @@
  * -v and -q, and every record, debug included, is appended to --log-file when given.
  */
 
-import { appendFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+
+import { AtsAuthError } from '../errors.ts';
+import { escapeForTerminal } from '../format/terminal.ts';
+import { describeSystemError } from '../system-errors.ts';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
@@ -47,6 +51,19 @@ export function formatLogTime(date: Date): string {
   return `${day} ${time},${pad(date.getMilliseconds(), 3)}`;
 }
 
+/** Opens the log file for appending, owner-only when created; names the file on failure. */
+function openLogFile(path: string): number {
+  try {
+    return openSync(path, 'a', 0o600);
+  } catch (error) {
+    throw new AtsAuthError(
+      'ERR_USAGE',
+      `Cannot open log file ${path}: ${describeSystemError(error)}; pass a writable file to --log-file`,
+      { cause: error },
+    );
+  }
+}
+
 /** Creates a logger writing to stderr and, when `logFile` is set, appending to that file. */
 export function createLogger(options: LoggerOptions): Logger {
   const threshold = consoleThreshold(options.verbosity);
@@ -59,13 +76,25 @@ export function createLogger(options: LoggerOptions): Logger {
     return masked;
   };
 
+  let logFd = options.logFile === undefined ? undefined : openLogFile(options.logFile);
+
   const write = (level: LogLevel, text: string, force = false) => {
-    const message = mask(text);
+    // Records may quote token claims or server messages: no control sequence gets through.
+    const message = escapeForTerminal(mask(text));
     if (force || LEVEL_RANK[level] >= threshold) options.stderr.write(`${message}\n`);
-    if (options.logFile === undefined) return;
+    if (logFd === undefined) return;
 
     const line = `[${formatLogTime(new Date())}] ${level.padEnd(8)} ${name} ${message}\n`;
-    appendFileSync(options.logFile, line, { mode: 0o600 });
+    try {
+      writeSync(logFd, line);
+    } catch (error) {
+      // The run goes on without its log file rather than failing for it.
+      closeSync(logFd);
+      logFd = undefined;
+      options.stderr.write(
+        `Cannot write to log file ${options.logFile}: ${describeSystemError(error)}; it gets no more records\n`,
+      );
+    }
   };
 
   return {

@@ -5,6 +5,7 @@
 
 import packageJson from '../../package.json' with { type: 'json' };
 import { AtsAuthError, exitStatusFor } from '../errors.ts';
+import { describeSystemError } from '../system-errors.ts';
 import { UnknownCommandError, parseCommandArgs, splitCommandLine } from './argv.ts';
 import type { CommandContext, CommandSpec } from './command.ts';
 import { PROGRAM, formatCommandHelp, formatMainHelp } from './help.ts';
@@ -17,20 +18,23 @@ export const VERSION: string = packageJson.version;
 export type CliIo = Pick<CommandContext, 'env' | 'stdin' | 'stdout' | 'stderr'>;
 
 /**
- * Ends the process quietly when a reader closes stdout or stderr early, as `| head` does:
- * what is left to write has no reader, so it is no error.
+ * Ends the process quietly when a reader closes the stream early, as `| head` does: what
+ * is left to write has no reader, so it is no error. Other write errors end with status 1.
  */
-function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+function handleWriteErrors(stream: NodeJS.WriteStream, name: string): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    if (error.code === 'EPIPE') process.exit(0);
 
-    process.exit(0);
+    // A full disk or a closed terminal: say so once, where it can still be read.
+    const message = `${PROGRAM}: error: Cannot write to ${name}: ${describeSystemError(error)}\n`;
+    if (stream !== process.stderr) process.stderr.write(message);
+    process.exit(1);
   });
 }
 
 function processIo(): CliIo {
-  exitQuietlyOnClosedPipe(process.stdout);
-  exitQuietlyOnClosedPipe(process.stderr);
+  handleWriteErrors(process.stdout, 'standard output');
+  handleWriteErrors(process.stderr, 'standard error');
 
   return { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 }
@@ -135,11 +139,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     return 2;
   }
 
-  const log = createLogger({
-    verbosity: globals.quiet ? -1 : globals.verbosity,
-    stderr: io.stderr,
-    ...(globals.logFile === undefined ? {} : { logFile: globals.logFile }),
-  });
+  let log: Logger;
+  try {
+    log = createLogger({
+      verbosity: globals.quiet ? -1 : globals.verbosity,
+      stderr: io.stderr,
+      ...(globals.logFile === undefined ? {} : { logFile: globals.logFile }),
+    });
+  } catch (error) {
+    io.stderr.write(`${PROGRAM}: error: ${(error as Error).message}\n`);
+    return exitStatusFor(error);
+  }
 
   return runCommand(command, rest, { ...io, log, globals }, globals.debug);
 }

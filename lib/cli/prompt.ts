@@ -19,8 +19,8 @@ const BACKSPACE = new Set(['\u0008', '\u007f']);
 
 type TtyInput = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
 
-/** Reads the first line of `input`, without its line end. */
-export async function readFirstLine(input: Readable, what: string): Promise<string> {
+/** Reads the first line of `input`, without its line end; `maxBytes` bounds the line. */
+export async function readFirstLine(input: Readable, what: string, maxBytes = MAX_PASSWORD_BYTES) {
   const chunks: Buffer[] = [];
   let size = 0;
 
@@ -30,8 +30,8 @@ export async function readFirstLine(input: Readable, what: string): Promise<stri
     chunks.push(newline < 0 ? buffer : buffer.subarray(0, newline));
     size += buffer.byteLength;
     if (newline >= 0) break;
-    if (size > MAX_PASSWORD_BYTES) {
-      throw new AtsAuthError('ERR_USAGE', `Invalid ${what} on standard input: longer than ${MAX_PASSWORD_BYTES} bytes`);
+    if (size > maxBytes) {
+      throw new AtsAuthError('ERR_USAGE', `Invalid ${what} on standard input: longer than ${maxBytes} bytes`);
     }
   }
 
@@ -55,7 +55,8 @@ export function readHiddenLine(input: TtyInput, output: NodeJS.WritableStream, p
       if (error === undefined) resolve(line);
       else reject(error);
     };
-    const onEnd = () => finish(new AtsAuthError('ERR_NO_PASSWORD', 'No password: the terminal closed'));
+    const onEnd = () =>
+      finish(new AtsAuthError('ERR_NO_PASSWORD', 'No password: input ended (Ctrl-D) at the prompt'));
     const onData = (text: string) => {
       for (const char of text) {
         if (char === '\r' || char === '\n') return finish(undefined);
@@ -80,6 +81,8 @@ export interface PasswordOptions {
   fromStdin: boolean;
   /** Ask twice at the terminal and require both entries to match. */
   confirm?: boolean;
+  /** How else to give the password, for the error when there is no terminal. */
+  otherSources?: string;
 }
 
 /**
@@ -90,7 +93,10 @@ export async function obtainPassword(context: CommandContext, options: PasswordO
   if (options.fromStdin) {
     const password = await readFirstLine(context.stdin, 'password');
     if (password === '') {
-      throw new AtsAuthError('ERR_NO_PASSWORD', 'No password: standard input held an empty line');
+      throw new AtsAuthError(
+        'ERR_NO_PASSWORD',
+        'No password: the first line of standard input is empty; write the password there',
+      );
     }
 
     return password;
@@ -100,7 +106,7 @@ export async function obtainPassword(context: CommandContext, options: PasswordO
   if (input.isTTY !== true) {
     throw new AtsAuthError(
       'ERR_NO_PASSWORD',
-      'No password and no terminal to ask for one: use --password-stdin or set OS_PASSWORD',
+      `No password and no terminal to ask for one: ${options.otherSources ?? 'use --password-stdin'}`,
     );
   }
 

@@ -7,6 +7,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 import type { ClientConfig } from '../config/client-config.ts';
 import { AtsAuthError } from '../errors.ts';
+import { describeSystemError } from '../system-errors.ts';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.ts';
 
 /** The option that names a file holding the HS256 secret, so it stays out of argv. */
@@ -27,15 +28,6 @@ export const SECRET_SOURCES =
 
 /** Maximum first line read from a secret file, in bytes, so /dev/zero cannot exhaust memory. */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
-
-function describeFileError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES') return 'permission denied';
-
-  return code ?? String(error);
-}
 
 /** Reads bytes from `fd` up to the first line feed or MAX_SECRET_FILE_BYTES. */
 function readFirstLineOfFile(fd: number, path: string): string {
@@ -72,7 +64,7 @@ export function readSecretFile(path: string): { secret: string; warning: string 
   } catch (error) {
     throw new AtsAuthError(
       'ERR_CONFIG',
-      `Cannot read secret file ${path}: ${describeFileError(error)}; check --secret-file`,
+      `Cannot read secret file ${path}: ${describeSystemError(error)}; check --secret-file`,
       { cause: error },
     );
   }

@@ -8,6 +8,7 @@ import { loadClientConfig } from '../config/client-config.ts';
 import type { HttpOptions } from '../client/http.ts';
 import { trustCaFile, useProxyFromEnv } from '../client/transport.ts';
 import { AtsAuthError } from '../errors.ts';
+import { MAX_TOKEN_LENGTH } from '../jwt/jws.ts';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.ts';
 import { obtainPassword, readFirstLine } from './prompt.ts';
 import { parseSeconds } from './time-options.ts';
@@ -52,8 +53,15 @@ export const PASSWORD_OPTIONS: readonly OptionSpec[] = [
  */
 export async function readTokenArgument(context: CommandContext, value: string | undefined): Promise<string> {
   let token = value;
-  if (value === '-') token = await readFirstLine(context.stdin, 'token');
-  else if (value === undefined) token = context.env['ATS_AUTH_TOKEN'];
+  if (value === '-') {
+    // Room for the longest token the codec accepts plus a CRLF, so the codec names the limit.
+    token = await readFirstLine(context.stdin, 'token', MAX_TOKEN_LENGTH + 2);
+    if (token.trim() === '') {
+      throw new AtsAuthError('ERR_USAGE', 'Missing token: standard input is empty; write the token there');
+    }
+  } else if (value === undefined) {
+    token = context.env['ATS_AUTH_TOKEN'];
+  }
 
   if (token === undefined || token.trim() === '') {
     throw new AtsAuthError('ERR_USAGE', 'Missing token: pass TOKEN, - to read standard input, or set ATS_AUTH_TOKEN');
@@ -96,6 +104,7 @@ export function httpOptionsFor(context: CommandContext, args: ParsedArgs, config
   else if (variable) timeoutSeconds = parseSeconds(variable, 'ATS_AUTH_TIMEOUT');
 
   const options: HttpOptions = { timeoutSeconds, signal: context.signal };
+  if (config !== undefined) options.urlSource = config.serverUrlSource;
   if (context.globals.debugRequests) options.trace = (line) => context.log.trace(line);
 
   return options;
@@ -119,7 +128,11 @@ export async function resolvePassword(context: CommandContext, args: ParsedArgs,
   } else if (!fromStdin && context.env['OS_PASSWORD']) {
     password = context.env['OS_PASSWORD'];
   } else {
-    password = await obtainPassword(context, { prompt: `Password for user ${username}: `, fromStdin });
+    password = await obtainPassword(context, {
+      prompt: `Password for user ${username}: `,
+      fromStdin,
+      otherSources: 'use --password-stdin or set OS_PASSWORD',
+    });
   }
 
   if (password === '') throw new AtsAuthError('ERR_USAGE', 'Invalid password: it is empty');

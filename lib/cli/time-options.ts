@@ -5,14 +5,23 @@
 
 import { AtsAuthError } from '../errors.ts';
 
-/** Reads a positive number of seconds from an option or variable, naming it on error. */
+/** Longest time limit, in seconds: Node timers hold at most 2^31 - 1 milliseconds. */
+export const MAX_TIMEOUT_SECONDS = 2_147_483;
+
+/**
+ * Reads a time limit in seconds from an option or variable: a decimal number above 0 and
+ * at most MAX_TIMEOUT_SECONDS, rounded up to whole milliseconds. Errors name `origin`.
+ */
 export function parseSeconds(value: string, origin: string): number {
-  const seconds = Number(value);
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
-    throw new AtsAuthError('ERR_USAGE', `Invalid ${origin} "${value}": expected a positive number of seconds`);
+  const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS)) {
+    throw new AtsAuthError(
+      'ERR_USAGE',
+      `Invalid ${origin} "${value}": expected a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}`,
+    );
   }
 
-  return seconds;
+  return Math.ceil(seconds * 1000) / 1000;
 }
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;

@@ -4,6 +4,7 @@
  */
 
 import { AtsAuthError } from '../errors.ts';
+import { escapeLine } from '../format/terminal.ts';
 import { sendRequest } from './http.ts';
 import type { HttpOptions, HttpResponse } from './http.ts';
 
@@ -21,7 +22,7 @@ function readServerMessage(response: HttpResponse): string {
     const parsed: unknown = JSON.parse(response.body);
     if (parsed !== null && typeof parsed === 'object' && Object.hasOwn(parsed, 'message')) {
       const message = (parsed as { message: unknown }).message;
-      if (typeof message === 'string') return message.slice(0, 200);
+      if (typeof message === 'string') return escapeLine(message.slice(0, 200));
     }
   } catch {
     // A body that is not JSON is not shown: it may be an HTML error page.

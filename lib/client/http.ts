@@ -4,6 +4,7 @@
  */
 
 import { AtsAuthError } from '../errors.ts';
+import { describeSystemError } from '../system-errors.ts';
 import { redactBody, redactHeader } from './redact.ts';
 
 /** Largest response body read, in bytes; ats.auth answers are well under 1 KiB. */
@@ -25,6 +26,8 @@ export interface HttpResponse {
 
 export interface HttpOptions {
   timeoutSeconds: number;
+  /** Where the server URL was set, for error messages, for example `ATS_AUTH_URL`. */
+  urlSource?: string;
   /** Receives each line of the request and response trace, secrets already masked. */
   trace?: (line: string) => void;
   signal?: AbortSignal;
@@ -105,11 +108,21 @@ function describeFetchError(error: unknown, url: URL, options: HttpOptions): Ats
     );
   }
 
-  const reason = code === 'ECONNREFUSED' ? 'connection refused' : (cause?.message ?? String(error));
+  const source = options.urlSource ?? 'server_url';
+  if (cause?.message === 'bad port') {
+    return new AtsAuthError(
+      'ERR_NETWORK',
+      `Cannot reach ${url.origin}: fetch blocks port ${url.port} as unsafe; ` +
+        `run the server on another port and change the URL in ${source}`,
+      { cause: error },
+    );
+  }
+
+  const reason = code === '' ? (cause?.message ?? String(error)) : describeSystemError(cause);
 
   return new AtsAuthError(
     'ERR_NETWORK',
-    `Cannot reach ${url.origin}: ${reason}; check that the server runs and [session] server_url`,
+    `Cannot reach ${url.origin}: ${reason}; check that the server runs and the URL in ${source}`,
     { cause: error },
   );
 }
@@ -118,7 +131,7 @@ function describeFetchError(error: unknown, url: URL, options: HttpOptions): Ats
 export async function sendRequest(request: HttpRequest, options: HttpOptions): Promise<HttpResponse> {
   if (options.trace !== undefined) traceRequest(request, options.trace);
 
-  const timeout = AbortSignal.timeout(options.timeoutSeconds * 1000);
+  const timeout = AbortSignal.timeout(Math.max(1, Math.round(options.timeoutSeconds * 1000)));
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
 
   let response: HttpResponse;

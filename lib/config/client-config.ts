@@ -3,11 +3,12 @@
  * path, then environment overrides on top.
  */
 
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 import { AtsAuthError } from '../errors.ts';
+import { describeSystemError } from '../system-errors.ts';
 import { getIniValue, parseIni } from './ini.ts';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:8081/';
@@ -17,6 +18,8 @@ export interface ClientConfig {
   /** The ini file read, or undefined when none was found. */
   path: string | undefined;
   serverUrl: URL;
+  /** Where serverUrl came from: `ATS_AUTH_URL`, `FILE, line N` or `the default`. */
+  serverUrlSource: string;
   jwtSecret: string | undefined;
   /** PEM file of extra CA certificates from `[session] ca_file`, relative to the ini file. */
   caFile: string | undefined;
@@ -45,19 +48,48 @@ function isFile(path: string): boolean {
   }
 }
 
+/** Largest configuration file read, in bytes; real ones are a few hundred bytes. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+function configReadError(path: string, reason: string, explicit: boolean, cause?: unknown) {
+  const fix = explicit ? 'check the --config option or ATS_AUTH_CONFIG' : 'check the file';
+
+  return new AtsAuthError('ERR_CONFIG', `Cannot read configuration file ${path}: ${reason}; ${fix}`, {
+    cause,
+  });
+}
+
+/**
+ * Reads at most MAX_CONFIG_BYTES of the file, so that /dev/zero, a pipe or a huge file
+ * gives an error instead of exhausting memory.
+ */
 function readConfigText(path: string, explicit: boolean): string {
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT'
-      ? 'no such file'
-      : (error as NodeJS.ErrnoException).code ?? String(error);
-    const fix = explicit
-      ? 'check the --config option or ATS_AUTH_CONFIG'
-      : 'check the file permissions';
-    throw new AtsAuthError('ERR_CONFIG', `Cannot read configuration file ${path}: ${reason}; ${fix}`, {
-      cause: error,
-    });
+    throw configReadError(path, describeSystemError(error), explicit, error);
+  }
+
+  try {
+    if (fstatSync(fd).isDirectory()) throw configReadError(path, 'is a directory', explicit);
+
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let size = 0;
+    for (let count = -1; count !== 0 && size < buffer.length; size += count) {
+      count = readSync(fd, buffer, size, buffer.length - size, null);
+    }
+    if (size > MAX_CONFIG_BYTES) {
+      throw configReadError(path, `larger than ${MAX_CONFIG_BYTES} bytes`, explicit);
+    }
+
+    return buffer.subarray(0, size).toString('utf8');
+  } catch (error) {
+    if (error instanceof AtsAuthError) throw error;
+
+    throw configReadError(path, describeSystemError(error), explicit, error);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -107,13 +139,17 @@ export function loadClientConfig(explicitPath: string | undefined, env: Env): Cl
   const path = named ?? configSearchPath(env).find(isFile);
   const warnings: string[] = [];
   let serverUrl = parseServerUrl(DEFAULT_SERVER_URL, 'the default');
+  let serverUrlSource = `the default ${DEFAULT_SERVER_URL}`;
   let jwtSecret: string | undefined;
   let caFile: string | undefined;
 
   if (path !== undefined) {
     const document = parseIni(readConfigText(path, named !== undefined), path);
     const url = getIniValue(document, 'session', 'server_url');
-    if (url !== undefined) serverUrl = parseServerUrl(url.value, `${path}, line ${url.line}`);
+    if (url !== undefined) {
+      serverUrlSource = `${path}, line ${url.line}`;
+      serverUrl = parseServerUrl(url.value, serverUrlSource);
+    }
 
     const ca = getIniValue(document, 'session', 'ca_file');
     if (ca !== undefined && ca.value !== '') caFile = resolve(dirname(path), ca.value);
@@ -127,10 +163,13 @@ export function loadClientConfig(explicitPath: string | undefined, env: Env): Cl
   }
 
   const urlOverride = env['ATS_AUTH_URL'];
-  if (urlOverride) serverUrl = parseServerUrl(urlOverride, 'ATS_AUTH_URL');
+  if (urlOverride) {
+    serverUrlSource = 'ATS_AUTH_URL';
+    serverUrl = parseServerUrl(urlOverride, serverUrlSource);
+  }
 
   const secretOverride = env['ATS_AUTH_JWT_SECRET'];
   if (secretOverride) jwtSecret = secretOverride;
 
-  return { path, serverUrl, jwtSecret, caFile, warnings };
+  return { path, serverUrl, serverUrlSource, jwtSecret, caFile, warnings };
 }

@@ -7,6 +7,7 @@
 import { AtsAuthError } from '../errors.ts';
 import type { OptionSpec, ParsedArgs } from '../cli/command.ts';
 import { formatTable } from './table.ts';
+import { escapeLine } from './terminal.ts';
 import { formatCsvField, formatRawValue, formatShellAssignment } from './text.ts';
 import { formatYaml } from './yaml.ts';
 
@@ -136,7 +137,7 @@ export function formatRecord(
         .map(([name, value]) => formatShellAssignment(settings.prefix, name, value))
         .join('');
     case 'value':
-      return fields.map(([, value]) => `${formatRawValue(value)}\n`).join('');
+      return fields.map(([, value]) => `${escapeLine(formatRawValue(value))}\n`).join('');
     case 'yaml':
       return formatYaml(Object.fromEntries(fields));
     default:
@@ -163,7 +164,7 @@ export function formatList(
     case 'json':
       return `${JSON.stringify(objects, null, 2)}\n`;
     case 'value':
-      return picked.map((row) => `${row.map(formatRawValue).join(' ')}\n`).join('');
+      return picked.map((row) => `${row.map((value) => escapeLine(formatRawValue(value))).join(' ')}\n`).join('');
     case 'yaml':
       return formatYaml(objects);
     case 'csv':

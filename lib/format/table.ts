@@ -3,21 +3,8 @@
  * safe to show on a terminal.
  */
 
+import { escapeForTerminal } from './terminal.ts';
 import { formatRawValue } from './text.ts';
-
-// C0 and C1 control characters, DEL and the bidirectional overrides could move the cursor,
-// recolour the terminal or reorder what is shown, and token claims are untrusted.
-const UNSAFE_ON_TERMINAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Escapes what a terminal would interpret, keeping line feeds for the caller to split. */
-export function escapeForTerminal(text: string): string {
-  return text.replace(UNSAFE_ON_TERMINAL, (char) => {
-    if (char === '\t') return '\\t';
-    if (char === '\r') return '\\r';
-
-    return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-}
 
 /** Draws an ASCII table as openstackclient does, one row per line of a multi-line cell. */
 export function formatTable(

@@ -132,7 +132,10 @@ function describeParameter(value: unknown): string {
   if (value === undefined) return 'missing';
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 32));
 
-  return `a ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function isJwtMediaType(typ: string): boolean {
@@ -142,7 +145,7 @@ function isJwtMediaType(typ: string): boolean {
 }
 
 /** Throws unless the header requests exactly HS256 and no feature this codec lacks. */
-function checkHeader(header: JsonObject): void {
+export function checkHeader(header: JsonObject): void {
   const alg = Object.hasOwn(header, 'alg') ? header['alg'] : undefined;
   if (alg !== 'HS256') {
     throw new AtsAuthError(
@@ -174,7 +177,8 @@ function checkHeader(header: JsonObject): void {
   if (typ !== undefined && (typeof typ !== 'string' || !isJwtMediaType(typ))) {
     throw new AtsAuthError(
       'ERR_TOKEN_MALFORMED',
-      `Unsupported "typ" header parameter: ${describeParameter(typ)}, only "JWT" is accepted`,
+      `Unsupported "typ" header parameter: ${describeParameter(typ)}, only "JWT" or ` +
+        '"application/jwt" (in any case) is accepted',
     );
   }
 }

@@ -6,9 +6,11 @@
 import { sendRequest } from '../../client/http.ts';
 import type { HttpOptions } from '../../client/http.ts';
 import { AtsAuthError } from '../../errors.ts';
+import type { ErrorCode } from '../../errors.ts';
 import type { ClaimOptions } from '../../jwt/claims.ts';
 import { nowSeconds } from '../../jwt/claims.ts';
 import { createHs256Key, decodeJwt, verifyHs256 } from '../../jwt/jws.ts';
+import { isJsonObject } from '../../jwt/json.ts';
 import {
   RECORD_FORMATS,
   formatRecord,
@@ -97,18 +99,50 @@ function readClaimOptions(args: ParsedArgs): ClaimOptions {
 }
 
 /** Asks the server whether it still accepts the token: GET /token/verify responds 204. */
+const SERVER_TOKEN_CODES: readonly ErrorCode[] = [
+  'ERR_TOKEN_REVOKED',
+  'ERR_TOKEN_EXPIRED',
+  'ERR_TOKEN_NOT_YET_VALID',
+  'ERR_TOKEN_SIGNATURE',
+  'ERR_TOKEN_ALG',
+  'ERR_TOKEN_MALFORMED',
+  'ERR_TOKEN_CLAIM',
+];
+
+/**
+ * Turns the server's 401 into the error its `error` code names, so that the exit status
+ * says why; a body without a known code means another secret or another server.
+ */
+function rejectionFromServer(body: string, url: URL): AtsAuthError {
+  let code: unknown;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    code = isJsonObject(parsed) && Object.hasOwn(parsed, 'error') ? parsed['error'] : undefined;
+  } catch {
+    code = undefined;
+  }
+
+  const known = SERVER_TOKEN_CODES.find((candidate) => candidate === code);
+  if (known === 'ERR_TOKEN_REVOKED') {
+    return new AtsAuthError(known, `Token rejected by ${url.origin}: it was revoked`);
+  }
+  if (known !== undefined) {
+    return new AtsAuthError(known, `Token rejected by ${url.origin} (${known}) though it verified here`);
+  }
+
+  return new AtsAuthError(
+    'ERR_TOKEN_SIGNATURE',
+    `Token rejected by ${url.origin}: the server may sign with another secret`,
+  );
+}
+
 export async function checkNotRevoked(serverUrl: URL, token: string, http: HttpOptions) {
   const url = new URL('token/verify', serverUrl);
   const headers = { Authorization: `Bearer ${token}` };
   const response = await sendRequest({ method: 'GET', url, headers }, http);
 
   if (response.status === 204 || response.status === 200) return;
-  if (response.status === 401) {
-    throw new AtsAuthError(
-      'ERR_TOKEN_REVOKED',
-      `Token rejected by ${url.origin}: it was revoked, or the server signs with another secret`,
-    );
-  }
+  if (response.status === 401) throw rejectionFromServer(response.body, url);
 
   throw new AtsAuthError(
     'ERR_SERVER',
@@ -176,7 +210,7 @@ export const tokenVerify: CommandSpec = {
     context.log.addSecret(token);
     const decoded = verifyHs256(token, createHs256Key(secret), claimOptions);
     if (args.values['check-revoked'] === true) {
-      await checkNotRevoked(config.serverUrl, token, httpOptionsFor(context, args));
+      await checkNotRevoked(config.serverUrl, token, httpOptionsFor(context, args, config));
     }
 
     const record = describeToken(decoded, claimOptions.nowSeconds ?? nowSeconds(), 'verified');

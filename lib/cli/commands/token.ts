@@ -6,10 +6,10 @@
 import { login, logout, logoutAll } from '../../client/api.ts';
 import type { Credentials } from '../../client/api.ts';
 import { AtsAuthError } from '../../errors.ts';
-import { createHs256Key, decodeJwt, verifyHs256 } from '../../jwt/jws.ts';
+import { checkHeader, createHs256Key, decodeJwt, verifyHs256 } from '../../jwt/jws.ts';
 import type { DecodedJwt } from '../../jwt/jws.ts';
 import { isJsonObject } from '../../jwt/json.ts';
-import { nowSeconds } from '../../jwt/claims.ts';
+import { nowSeconds, validateClaims } from '../../jwt/claims.ts';
 import {
   RECORD_FORMATS,
   formatRecord,
@@ -17,6 +17,7 @@ import {
   readOutputSettings,
 } from '../../format/output.ts';
 import { reprJson } from '../../format/pyrepr.ts';
+import { escapeLine } from '../../format/terminal.ts';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.ts';
 import { wrapText } from '../help.ts';
 import { SECRET_FILE_OPTION, resolveJwtSecret } from '../secret-file.ts';
@@ -32,11 +33,36 @@ import {
   resolveUsername,
 } from '../session.ts';
 
-/** Decodes a token and, when a secret is known, verifies it; logs what the -v lines show. */
-function inspectToken(context: CommandContext, token: string, secret: string | undefined): DecodedJwt {
-  const decoded = secret === undefined ? decodeJwt(token) : verifyHs256(token, createHs256Key(secret));
+/**
+ * Decodes a token, rejecting a header this client would not verify, before it is sent
+ * anywhere. The signature is not checked.
+ */
+function decodeHs256Token(token: string): DecodedJwt {
+  const decoded = decodeJwt(token);
+  checkHeader(decoded.header);
+
+  return decoded;
+}
+
+/**
+ * Checks the token a login returned and logs what the -v lines show. With a secret the
+ * signature is verified; either way the header, the time claims and the subject must
+ * fit, so a wrong or hostile server_url cannot hand over someone else's or a dead token.
+ */
+function inspectToken(context: CommandContext, token: string, secret: string | undefined, username: string) {
+  const decoded = secret === undefined ? decodeHs256Token(token) : verifyHs256(token, createHs256Key(secret));
   context.log.debug(`header: ${reprJson(decoded.header)}`);
   context.log.debug(`${secret === undefined ? 'UNVERIFIED claims' : 'claims'}: ${reprJson(decoded.payload)}`);
+  if (secret === undefined) validateClaims(decoded.payload);
+
+  const sub = subjectOf(decoded);
+  if (sub !== username) {
+    throw new AtsAuthError(
+      'ERR_TOKEN_CLAIM',
+      `The server issued a token for ${JSON.stringify(sub)}, not ${JSON.stringify(username)}: ` +
+        'check that server_url points to your ats.auth server',
+    );
+  }
 
   return decoded;
 }
@@ -191,7 +217,7 @@ export const tokenCreate: CommandSpec = {
     const token = await login(config.serverUrl, username, password, http);
     context.log.addSecret(token);
     maskInGitHubActions(context, args, token);
-    const decoded = inspectToken(context, token, secret);
+    const decoded = inspectToken(context, token, secret, username);
 
     const signature = secret === undefined ? 'UNVERIFIED' : 'verified';
     context.stdout.write(formatCreated(context, args, token, decoded, signature));
@@ -220,9 +246,9 @@ export const tokenRevoke: CommandSpec = {
     const config = loadSessionConfig(context);
     const token = await readTokenArgument(context, args.positionals[0]);
     context.log.addSecret(token);
-    const user = subjectOf(decodeJwt(token));
+    const user = subjectOf(decodeHs256Token(token));
 
-    context.log.info(`Logging out user ${user}`);
+    context.log.info(`Logging out user ${escapeLine(user)}`);
     await logout(config.serverUrl, token, httpOptionsFor(context, args, config));
     context.log.info('Token revoked.');
 
@@ -253,7 +279,11 @@ export const tokenRevokeAll: CommandSpec = {
   positionals: [],
   async run(context, args) {
     const config = loadSessionConfig(context);
-    const user = resolveUsername(context, args.values['as-user'], '--as-user');
+    const asUser = args.values['as-user'];
+    if (typeof asUser !== 'string') {
+      throw new AtsAuthError('ERR_USAGE', 'Missing --as-user USER: name the user whose tokens to revoke');
+    }
+    const user = resolveUsername(context, asUser, '--as-user');
     const credentials = await resolveProof(context, args, user);
 
     await logoutAll(config.serverUrl, user, credentials, httpOptionsFor(context, args, config));
@@ -271,9 +301,15 @@ async function resolveProof(
   const option = args.values['token'];
   const token = typeof option === 'string' ? option : context.env['ATS_AUTH_TOKEN'];
   const passwordGiven = args.values['password'] !== undefined || args.values['password-stdin'] === true;
+  if (typeof option === 'string' && passwordGiven) {
+    throw new AtsAuthError(
+      'ERR_USAGE',
+      'Options --token and --password/--password-stdin exclude each other: prove the request one way',
+    );
+  }
 
   if (token !== undefined && token !== '' && !passwordGiven) {
-    decodeJwt(token.trim());
+    decodeHs256Token(token.trim());
     context.log.addSecret(token.trim());
     return { kind: 'token', token: token.trim() };
   }

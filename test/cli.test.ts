@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { REPO_ROOT, cleanEnv, cliCommand, makeTempDir, runCli } from './helpers/cli.ts';
+import { REPO_ROOT, cleanEnv, cliCommand, closedPort, makeTempDir, runCli } from './helpers/cli.ts';
 
 const VERSION = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version;
 
@@ -100,6 +100,7 @@ describe('ats-auth command resolution', () => {
   test('token re is ambiguous and lists both', async () => {
     const result = await runCli(['token', 're']);
     assert.equal(result.status, 2);
+    assert.match(result.stderr, /^ats-auth: 'token re' is ambiguous\./);
     assert.match(result.stderr, /^ {2}token revoke$/m);
     assert.match(result.stderr, /^ {2}token revoke-all$/m);
     assert.doesNotMatch(result.stderr, /token create/);
@@ -108,8 +109,37 @@ describe('ats-auth command resolution', () => {
   test('an unknown option names it and the fix', async () => {
     const result = await runCli(['token', 'create', '--usrname', 'marco']);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /--usrname/);
-    assert.match(result.stderr, /Did you mean --username\?/);
+    const lines = result.stderr.split('\n');
+    assert.equal(lines[0], "ats-auth: '--usrname' is not an option of 'token create'. See 'ats-auth help token create'.");
+    assert.equal(lines[1], 'Did you mean one of these?');
+    assert.equal(lines[2], '  --username');
+  });
+
+  test('token alone needs a subcommand', async () => {
+    const result = await runCli(['token']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^ats-auth: 'token' needs a subcommand\. See 'ats-auth help token'\./);
+    assert.match(result.stderr, /^ {2}token create$/m);
+  });
+
+  const globalTypos = [
+    { typed: '--debug-request', want: '--debug-requests' },
+    { typed: '--bogus', want: undefined },
+    { typed: '-x', want: undefined },
+  ];
+  for (const { typed, want } of globalTypos) {
+    test(`unknown global option ${typed} is named`, async () => {
+      const result = await runCli([typed, 'token', 'decode', 'x']);
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, new RegExp(`^ats-auth: '${typed}' is not an ats-auth option`));
+      if (want !== undefined) assert.match(result.stderr, new RegExp(`^ {2}${want}$`, 'm'));
+    });
+  }
+
+  test('-- before the command words is skipped', async () => {
+    const result = await runCli(['--', 'help', 'token', 'create']);
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /^usage: ats-auth token create/);
   });
 
   test('an unknown option never echoes the value after it', async () => {
@@ -165,14 +195,28 @@ describe('ats-auth token create without a server', () => {
 
   test('an unreachable server names the address and the fix', async () => {
     const home = makeTempDir();
+    const port = await closedPort();
     const result = await runCli(['token', 'create', '--username', 'marco', '--password-stdin'], {
-      env: cleanEnv(home, { ATS_AUTH_URL: 'http://127.0.0.1:9/' }),
+      env: cleanEnv(home, { ATS_AUTH_URL: `http://127.0.0.1:${port}/` }),
       input: 'hunter2\n',
     });
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /127\.0\.0\.1:9/);
-    assert.match(result.stderr, /server_url/);
+    assert.match(result.stderr, new RegExp(`127\\.0\\.0\\.1:${port}: connection refused`));
+    assert.match(result.stderr, /the URL in ATS_AUTH_URL/);
     assert.equal(result.stderr.includes('hunter2'), false);
+  });
+
+  test('a port fetch blocks is explained', async () => {
+    const home = makeTempDir();
+    writeFileSync(join(home, 'auth-client.ini'), '[session]\nserver_url = http://127.0.0.1:6000/\n');
+    const result = await runCli(['token', 'create', '--username', 'marco', '--password-stdin'], {
+      env: cleanEnv(home),
+      cwd: home,
+      input: 'hunter2\n',
+    });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /fetch blocks port 6000 as unsafe/);
+    assert.match(result.stderr, /auth-client\.ini, line 2/);
   });
 
   test('--debug adds the stack trace', async () => {

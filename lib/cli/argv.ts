@@ -26,14 +26,15 @@ export interface Invocation {
   rest: string[];
 }
 
-/** The command line named no command that exists; exit status 2 with suggestions. */
+/**
+ * A command word or option that names nothing: a usage error (exit status 2) printed
+ * without the `error:` prefix, followed by the closest valid names.
+ */
 export class UnknownCommandError extends AtsAuthError {
-  readonly typed: string;
   readonly suggestions: readonly string[];
 
-  constructor(typed: string, suggestions: readonly string[]) {
-    super('ERR_USAGE', `'${typed}' is not an ${PROGRAM} command. See '${PROGRAM} --help'.`);
-    this.typed = typed;
+  constructor(message: string, suggestions: readonly string[]) {
+    super('ERR_USAGE', message);
     this.suggestions = suggestions;
   }
 }
@@ -103,18 +104,46 @@ export function resolveCommand(words: readonly string[], commands: readonly Comm
   const leaf = group.find((spec) => spec.words.length === 1);
   if (leaf !== undefined) return { command: leaf, used: 1 };
 
-  const second = matchWord(words[1] ?? '', group.map((spec) => spec.words[1] ?? ''));
-  const command = second.length === 1 ? group.find((spec) => spec.words[1] === second[0]) : undefined;
-  if (command === undefined || words[1] === undefined) {
-    const matches = words[1] === undefined ? group : group.filter((spec) => second.includes(spec.words[1] ?? ''));
-    throw new UnknownCommandError(typed, (matches.length > 0 ? matches : group).map(commandName));
+  const groupName = group[0]?.words[0] ?? '';
+  if (words[1] === undefined) {
+    throw new UnknownCommandError(
+      `'${typed}' needs a subcommand. See '${PROGRAM} help ${groupName}'.`,
+      group.map(commandName),
+    );
   }
+
+  const second = matchWord(words[1], group.map((spec) => spec.words[1] ?? ''));
+  if (second.length > 1) {
+    throw new UnknownCommandError(
+      `'${typed}' is ambiguous. See '${PROGRAM} help ${groupName}'.`,
+      group.filter((spec) => second.includes(spec.words[1] ?? '')).map(commandName),
+    );
+  }
+
+  const command = group.find((spec) => spec.words[1] === second[0]);
+  if (command === undefined) throw unknownCommand(typed, commands);
 
   return { command, used: 2 };
 }
 
 function unknownCommand(typed: string, commands: readonly CommandSpec[]): UnknownCommandError {
-  return new UnknownCommandError(typed, closestNames(typed, commands.map(commandName)));
+  return new UnknownCommandError(
+    `'${typed}' is not an ${PROGRAM} command. See '${PROGRAM} --help'.`,
+    closestNames(typed, commands.map(commandName)),
+  );
+}
+
+const GLOBAL_OPTION_NAMES = [
+  '--version', '--verbose', '--quiet', '--log-file', '--help', '--debug', '--config', '--debug-requests',
+];
+
+function unknownGlobalOption(arg: string): UnknownCommandError {
+  const [name] = splitInline(arg);
+
+  return new UnknownCommandError(
+    `'${name}' is not an ${PROGRAM} option. See '${PROGRAM} --help'.`,
+    closestNames(name, GLOBAL_OPTION_NAMES),
+  );
 }
 
 /** Splits argv into global options, the command and the command's own arguments. */
@@ -138,6 +167,11 @@ export function splitCommandLine(argv: readonly string[], commands: readonly Com
     }
 
     const arg = argv[index] ?? '';
+    if (arg === '--' && words.length === 0) {
+      index += 1;
+      continue;
+    }
+    if (arg.startsWith('-') && words.length === 0) throw unknownGlobalOption(arg);
     if (arg.startsWith('-')) break;
 
     words.push(arg);
@@ -197,14 +231,13 @@ function collectCommandArgs(args: readonly string[], spec: CommandSpec, globals:
   }
 }
 
-function unknownOption(spec: CommandSpec, name: string): AtsAuthError {
-  const known = spec.options.map((option) => `--${option.name}`);
-  const close = closestNames(name, known);
-  const hint = close.length > 0 ? ` Did you mean ${close[0]}?` : '';
+function unknownOption(spec: CommandSpec, name: string): UnknownCommandError {
+  const known = [...spec.options.map((option) => `--${option.name}`), ...GLOBAL_OPTION_NAMES];
+  const where = commandName(spec);
 
-  return new AtsAuthError(
-    'ERR_USAGE',
-    `Unknown option ${name} for '${commandName(spec)}'.${hint} See '${PROGRAM} help ${commandName(spec)}'.`,
+  return new UnknownCommandError(
+    `'${name}' is not an option of '${where}'. See '${PROGRAM} help ${where}'.`,
+    closestNames(name, known),
   );
 }
 

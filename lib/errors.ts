@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_TLS'
   | 'ERR_STORE'
-  | 'ERR_INTERRUPTED';
+  | 'ERR_INTERRUPTED'
+  | 'ERR_TERMINATED';
 
 /** An expected failure: bad input, a refused request, a token that does not verify. */
 export class AtsAuthError extends Error {
@@ -68,6 +69,7 @@ export function exitStatusFor(error: unknown, detailed = false): number {
   if (!(error instanceof AtsAuthError)) return 1;
   if (error.code === 'ERR_USAGE') return 2;
   if (error.code === 'ERR_INTERRUPTED') return 130;
+  if (error.code === 'ERR_TERMINATED') return 143;
   if (detailed) return VERIFY_EXIT_STATUS[error.code] ?? 1;
 
   return 1;
@@ -97,4 +99,11 @@ export function httpStatusFor(error: unknown): number {
   if (!(error instanceof AtsAuthError)) return 500;
 
   return HTTP_STATUS[error.code] ?? 500;
+}
+
+/** The error for work stopped by a signal: SIGTERM ends with 143, anything else with 130. */
+export function interruptionError(reason: unknown, options?: ErrorOptions): AtsAuthError {
+  if (reason === 'SIGTERM') return new AtsAuthError('ERR_TERMINATED', 'Terminated', options);
+
+  return new AtsAuthError('ERR_INTERRUPTED', 'Interrupted', options);
 }

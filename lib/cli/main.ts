@@ -4,7 +4,7 @@
  */
 
 import packageJson from '../../package.json' with { type: 'json' };
-import { AtsAuthError, exitStatusFor } from '../errors.ts';
+import { AtsAuthError, exitStatusFor, interruptionError } from '../errors.ts';
 import { describeSystemError } from '../system-errors.ts';
 import { UnknownCommandError, parseCommandArgs, splitCommandLine } from './argv.ts';
 import type { CommandContext, CommandSpec } from './command.ts';
@@ -183,7 +183,7 @@ async function runCommand(
 /** Maps parseArgs usage errors and aborts to AtsAuthError; keeps other errors as they are. */
 function normaliseError(error: unknown, signal: AbortSignal): unknown {
   if (error instanceof AtsAuthError) return error;
-  if (signal.aborted) return new AtsAuthError('ERR_INTERRUPTED', 'Interrupted', { cause: error });
+  if (signal.aborted) return interruptionError(signal.reason, { cause: error });
 
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {

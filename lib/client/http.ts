@@ -3,7 +3,7 @@
  * that say what to check, and an optional trace with every secret masked.
  */
 
-import { AtsAuthError } from '../errors.ts';
+import { AtsAuthError, interruptionError } from '../errors.ts';
 import { describeSystemError } from '../system-errors.ts';
 import { redactBody, redactHeader } from './redact.ts';
 
@@ -89,7 +89,7 @@ const TLS_CODES = new Set([
 
 /** Turns what fetch throws into an AtsAuthError that names the server and the fix. */
 function describeFetchError(error: unknown, url: URL, options: HttpOptions): AtsAuthError {
-  if (options.signal?.aborted) return new AtsAuthError('ERR_INTERRUPTED', 'Interrupted');
+  if (options.signal?.aborted) return interruptionError(options.signal.reason);
 
   if (error instanceof DOMException && error.name === 'TimeoutError') {
     return new AtsAuthError(

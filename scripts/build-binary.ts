@@ -102,9 +102,9 @@ async function main(): Promise<void> {
   }
   if (failure !== undefined) throw new Error(`Built ${output} does not run: ${failure}`);
 
-  // The checksum line names the file without a directory, so `sha256sum -c` runs where the
-  // two files sit side by side: in dist/, or wherever a user downloaded them.
-  writeFileSync(join(DIST, `${BINARY_NAME}.sha256`), `${sha256File(output)}  ${BINARY_NAME}\n`);
+  // The checksum line names dist/ats-auth, so `sha256sum -c dist/ats-auth.sha256` runs from
+  // the checkout, or from wherever a user copied the dist directory.
+  writeFileSync(join(DIST, `${BINARY_NAME}.sha256`), `${sha256File(output)}  dist/${BINARY_NAME}\n`);
   // Renamed last: dist/ats-auth appears only once it has run and has its checksum, so make
   // never takes a failed build for an up-to-date one.
   renameSync(output, join(DIST, BINARY_NAME));

@@ -7,9 +7,10 @@
 
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { REPO_ROOT, cleanEnv, makeTempDir, runCli } from './helpers/cli.ts';
@@ -45,8 +46,19 @@ describe('single executable', () => {
     const match = /^([0-9a-f]{64}) {2}(\S+)\n$/.exec(line);
 
     assert.ok(match, `Not one sha256sum line: ${JSON.stringify(line)}`);
-    assert.equal(match[2], basename(binary));
+    assert.equal(match[2], `${basename(dirname(binary))}/${basename(binary)}`);
     assert.equal(match[1], createHash('sha256').update(readFileSync(binary)).digest('hex'));
+  });
+
+  test('sha256sum -c accepts the checksum file', { skip }, () => {
+    const binary = binaryPath!;
+    const result = spawnSync('sha256sum', ['-c', join(basename(dirname(binary)), `${basename(binary)}.sha256`)], {
+      cwd: dirname(dirname(binary)),
+      encoding: 'utf8',
+    });
+
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /: OK$/m);
   });
 
   test('help writes nothing to stderr', { skip }, async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
@@ -7,7 +8,7 @@ import type { TestContext } from 'node:test';
 
 import { isAtsAuthError } from '../lib/errors.ts';
 import { WriteBatcher } from '../lib/store/batch.ts';
-import { openDatabase, runTransaction } from '../lib/store/db.ts';
+import { checkIntegrity, openDatabase, runTransaction } from '../lib/store/db.ts';
 import type { Store } from '../lib/store/db.ts';
 import { RevocationSet } from '../lib/store/revocation-set.ts';
 import { RevocationTable, revokeAllTokensOf } from '../lib/store/revocations.ts';
@@ -89,14 +90,72 @@ describe('openDatabase()', () => {
   }
 
   test('rejects a missing directory', (t) => {
-    const path = join(makeTempDir(t), 'missing', 'ats-auth.db');
+    const directory = join(makeTempDir(t), 'missing');
+    const path = join(directory, 'ats-auth.db');
 
     assert.throws(
       () => openDatabase(path, { busyTimeoutMs: 100 }),
       (error) =>
         isAtsAuthError(error, 'ERR_STORE') &&
-        error.message.startsWith(`Cannot open the database: ${path}: check that the directory exists`),
+        error.message.startsWith(`Cannot open the database: ${path}: no such directory: ${directory}: create it`),
     );
+  });
+
+  test('rejects a directory as the database path', (t) => {
+    const path = makeTempDir(t);
+
+    assert.throws(
+      () => openDatabase(path, { busyTimeoutMs: 100 }),
+      (error) =>
+        isAtsAuthError(error, 'ERR_STORE') &&
+        error.message === `Database path is a directory: ${path}: set ATSAUTH_DB to a file path, such as ${join(path, 'ats-auth.db')}`,
+    );
+  });
+
+  test('opens read-only without creating a file', (t) => {
+    const path = join(makeTempDir(t), 'ats-auth.db');
+
+    assert.throws(
+      () => openDatabase(path, { busyTimeoutMs: 100, readOnly: true }),
+      (error) => isAtsAuthError(error, 'ERR_STORE'),
+    );
+    assert.throws(() => statSync(path), { code: 'ENOENT' });
+  });
+
+  test('opens read-only and rejects writes', (t) => {
+    const first = openTemp(t);
+    new UserStore(first.db).add({ name: 'marco', passwordHash: 'x', isAdmin: false });
+    const reader = openDatabase(first.path, { busyTimeoutMs: 100, readOnly: true });
+    t.after(() => reader.db.close());
+
+    assert.equal(new UserStore(reader.db).find('marco')?.name, 'marco');
+    assert.throws(
+      () => runTransaction(reader, () => new Settings(reader.db).raise('issued_until_us', 1)),
+      (error) => isAtsAuthError(error, 'ERR_STORE') && error.message.startsWith('Database is read-only'),
+    );
+  });
+
+  test('checkIntegrity() names a damaged page and the fix', (t) => {
+    const first = openTemp(t);
+    new UserStore(first.db).add({ name: 'marco', passwordHash: 'x', isAdmin: false });
+    first.db.close();
+    const fd = openSync(first.path, 'r+');
+    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4104);
+    closeSync(fd);
+    const store = openDatabase(first.path, { busyTimeoutMs: 100 });
+    t.after(() => store.db.close());
+
+    assert.throws(
+      () => checkIntegrity(store),
+      (error) =>
+        isAtsAuthError(error, 'ERR_STORE') &&
+        error.message.startsWith('Database file is corrupt') &&
+        error.message.includes(`sqlite3 ${store.path} .recover`),
+    );
+  });
+
+  test('checkIntegrity() passes a sound database', (t) => {
+    assert.doesNotThrow(() => checkIntegrity(openTemp(t)));
   });
 
   test('reports a lock held by another process', (t) => {

@@ -2,15 +2,19 @@
  * Opens the server's SQLite database: WAL journal, synchronous=FULL so that a committed
  * transaction survives a crash or power loss, a busy timeout, and the schema migrated to
  * the current version. SQLite failures become AtsAuthError ERR_STORE messages that name
- * the file and what to do about it.
+ * the file and what to do about it (store-errors.ts).
  */
 
-import { closeSync, openSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { pathToFileURL } from 'node:url';
 
 import { AtsAuthError } from '../errors.ts';
-import { migrateSchema } from './schema.ts';
+import { assertCurrentSchema, migrateSchema } from './schema.ts';
+import { SQLITE_CANTOPEN, corruptDatabaseError, sqliteCodeOf, toStoreError } from './store-errors.ts';
+
+export { isCorruptionError, isSqliteError, toStoreError } from './store-errors.ts';
 
 /** Database path used when ATSAUTH_DB is not set. */
 export const DEFAULT_DB_PATH = './ats-auth.db';
@@ -18,68 +22,17 @@ export const DEFAULT_DB_PATH = './ats-auth.db';
 export interface OpenDatabaseOptions {
   /** How long a statement waits for another process's lock before failing, in ms. */
   busyTimeoutMs: number;
+  /**
+   * Opens without write access, for commands that only read: no file is created, the
+   * schema is checked but not migrated, and a database in a read-only directory opens.
+   */
+  readOnly?: boolean;
 }
 
 /** An open database together with the absolute path it was opened from, for messages. */
 export interface Store {
   db: DatabaseSync;
   path: string;
-}
-
-// SQLite primary result codes (https://www.sqlite.org/rescode.html) mapped to what went
-// wrong and what to do. Extended codes keep the primary code in their low 8 bits.
-const LOCKED = {
-  problem: 'Database is locked',
-  fix: 'another process holds a lock on it; stop that process or retry',
-};
-const READ_ONLY = {
-  problem: 'Database is read-only',
-  fix: 'make the file, its -wal and -shm files and its directory writable by this user',
-};
-const CORRUPT = {
-  problem: 'Database file is corrupt or not an SQLite database',
-  fix: 'restore it from a backup, or move it away to start with an empty database',
-};
-const SQLITE_PROBLEMS = new Map<number, { problem: string; fix: string }>([
-  [3, READ_ONLY], // SQLITE_PERM
-  [5, LOCKED], // SQLITE_BUSY
-  [6, LOCKED], // SQLITE_LOCKED
-  [7, { problem: 'Out of memory while using the database', fix: 'free some memory' }],
-  [8, READ_ONLY], // SQLITE_READONLY
-  [10, { problem: 'I/O error on the database', fix: 'check the disk and the file system' }],
-  [11, CORRUPT], // SQLITE_CORRUPT
-  [13, { problem: 'Disk full while writing the database', fix: 'free some space and retry' }],
-  [
-    14, // SQLITE_CANTOPEN
-    {
-      problem: 'Cannot open the database',
-      fix: 'check that the directory exists and that this user may read and write there',
-    },
-  ],
-  [26, CORRUPT], // SQLITE_NOTADB
-]);
-
-/**
- * Converts an error thrown by node:sqlite into an AtsAuthError ERR_STORE that names `path`
- * and the fix. AtsAuthErrors pass through unchanged.
- */
-export function toStoreError(error: unknown, path: string): AtsAuthError {
-  if (error instanceof AtsAuthError) return error;
-
-  const errcode = (error as { errcode?: unknown } | null)?.errcode;
-  const errstr = (error as { errstr?: unknown } | null)?.errstr;
-  const known = typeof errcode === 'number' ? SQLITE_PROBLEMS.get(errcode & 0xff) : undefined;
-  if (known !== undefined) {
-    return new AtsAuthError('ERR_STORE', `${known.problem}: ${path}: ${known.fix}`, {
-      cause: error,
-    });
-  }
-
-  const detail = typeof errstr === 'string' ? errstr : (error as Error | null)?.message;
-
-  return new AtsAuthError('ERR_STORE', `Database error on ${path}: ${detail ?? String(error)}`, {
-    cause: error,
-  });
 }
 
 function readPragma(db: DatabaseSync, name: string): unknown {
@@ -112,18 +65,62 @@ function createPrivateFile(path: string): void {
   }
 }
 
+function isWritableDirectory(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens `path` without write access. Reading a WAL database needs its -shm file, which a
+ * read-only directory cannot hold, so there the file opens as immutable. That is safe as
+ * long as the directory stays read-only, because no SQLite writer can commit to a
+ * database without creating its -wal or -journal file beside it.
+ */
+function openReadOnly(path: string, timeoutMs: number): DatabaseSync {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path, { readOnly: true, timeout: timeoutMs });
+    readPragma(db, 'user_version');
+
+    return db;
+  } catch (error) {
+    if (db?.isOpen === true) db.close();
+    const canOpenImmutable =
+      sqliteCodeOf(error) === SQLITE_CANTOPEN &&
+      existsSync(path) &&
+      !existsSync(`${path}-wal`) &&
+      !isWritableDirectory(dirname(path));
+    if (!canOpenImmutable) throw error;
+  }
+
+  const url = pathToFileURL(path);
+  url.searchParams.set('immutable', '1');
+
+  return new DatabaseSync(url, { readOnly: true });
+}
+
 /**
  * Opens or creates the database at `path`, configures the connection and migrates the
- * schema. Throws AtsAuthError ERR_STORE with the path and the fix when that fails.
+ * schema. With `readOnly`, it opens an existing database at the current schema for reading
+ * only. Throws AtsAuthError ERR_STORE with the path and the fix when that fails.
  */
 export function openDatabase(path: string, options: OpenDatabaseOptions): Store {
   const absolutePath = resolve(path);
   let db: DatabaseSync | undefined;
   try {
-    createPrivateFile(absolutePath);
-    db = new DatabaseSync(absolutePath, { timeout: options.busyTimeoutMs });
-    configureConnection(db, absolutePath);
-    migrateSchema(db, absolutePath);
+    if (options.readOnly === true) {
+      db = openReadOnly(absolutePath, options.busyTimeoutMs);
+      assertCurrentSchema(db, absolutePath);
+    } else {
+      createPrivateFile(absolutePath);
+      db = new DatabaseSync(absolutePath, { timeout: options.busyTimeoutMs });
+      configureConnection(db, absolutePath);
+      migrateSchema(db, absolutePath);
+    }
 
     return { db, path: absolutePath };
   } catch (error) {
@@ -131,6 +128,25 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Store 
 
     throw toStoreError(error, absolutePath);
   }
+}
+
+/**
+ * Runs PRAGMA quick_check, which reads every page of the database but skips the index
+ * cross-checks of integrity_check, and throws ERR_STORE naming the first problem found.
+ */
+export function checkIntegrity(store: Store): void {
+  let results: unknown[];
+  try {
+    results = store.db.prepare('PRAGMA quick_check').all().map((row) => Object.values(row)[0]);
+  } catch (error) {
+    throw toStoreError(error, store.path);
+  }
+
+  const problem = results.find((result) => result !== 'ok');
+  if (problem === undefined) return;
+
+  // A problem reads "*** in database main ***\nTree 2 page 2 cell 0: ...": keep the last line.
+  throw corruptDatabaseError(store.path, String(problem).split('\n').at(-1) ?? '');
 }
 
 /** Rolls back an open transaction, ignoring a failure because the caller reports its own. */

@@ -85,6 +85,23 @@ function checkVersion(path: string, version: number): void {
 }
 
 /**
+ * Throws AtsAuthError unless the database is an ats-auth database at SCHEMA_VERSION. For
+ * connections that may not write, so they cannot migrate an older schema.
+ */
+export function assertCurrentSchema(db: DatabaseSync, path: string): void {
+  const version = readInteger(db, 'user_version');
+  checkOwnership(db, path, version);
+  checkVersion(path, version);
+  if (version === SCHEMA_VERSION) return;
+
+  throw new AtsAuthError(
+    'ERR_STORE',
+    `Database schema is older than this ats-auth: ${path}: version ${version}, expected ` +
+      `${SCHEMA_VERSION}; start the server or run "user add" on it once to upgrade it`,
+  );
+}
+
+/**
  * Brings the schema up to SCHEMA_VERSION inside one IMMEDIATE transaction, so that two
  * processes starting together migrate once. Throws AtsAuthError for a foreign or newer file.
  */

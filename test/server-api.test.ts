@@ -277,6 +277,66 @@ describe('POST /user/logout', () => {
   });
 });
 
+describe('NumericDate range', () => {
+  const now = Date.now() / 1000;
+  const outOfRange = [
+    { name: 'an exp of 1e13', claims: { exp: 1e13, iat: now } },
+    { name: 'an exp after 2255', claims: { exp: 9_007_199_255, iat: now } },
+    { name: 'an iat of 1e13', claims: { exp: now + 600, iat: 1e13 } },
+    { name: 'a negative iat', claims: { exp: now + 600, iat: -1 } },
+  ];
+  for (const { name, claims } of outOfRange) {
+    test(`rejects ${name} with 401 on every route`, async (t) => {
+      const server = await startWithMarco(t);
+      const token = signToken({ ...claims, iss: 'ats.auth', jti: 'far', sub: 'marco' });
+      const bearer = { authorization: `Bearer ${token}` };
+
+      const verified = await verify(server.url, token);
+      const loggedOut = await fetch(`${server.url}/user/logout`, { method: 'POST', headers: bearer });
+      const loggedOutAll = await fetch(`${server.url}/user/logout_all`, {
+        method: 'POST',
+        headers: { ...bearer, 'x-auth-userid': 'marco' },
+      });
+
+      for (const response of [verified, loggedOut, loggedOutAll]) {
+        assert.equal(response.status, 401, response.url);
+        assert.equal(((await response.json()) as { error: string }).error, 'ERR_TOKEN_CLAIM');
+      }
+    });
+  }
+
+  test('keeps a revocation expiring in 2255', async (t) => {
+    const server = await startWithMarco(t);
+    const token = signToken({ exp: 9_007_199_254, iat: now, iss: 'ats.auth', jti: 'late', sub: 'marco' });
+    const response = await fetch(`${server.url}/user/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    await server.close();
+
+    const restarted = await startTestServer(t, { dbPath: server.dbPath });
+
+    assert.equal(response.status, 204);
+    assert.equal((await verify(restarted.url, token)).status, 401);
+  });
+
+  test('answers each logout of a batch', async (t) => {
+    const server = await startWithMarco(t);
+    const tokens = Array.from({ length: 20 }, (_, index) =>
+      signToken({ exp: index % 2 === 0 ? 1e13 : now + 600, iat: now, iss: 'ats.auth', jti: `batch-${index}`, sub: 'marco' }),
+    );
+
+    const statuses = await Promise.all(
+      tokens.map(async (token) => {
+        const response = await fetch(`${server.url}/user/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+
+    assert.deepEqual(statuses, tokens.map((_, index) => (index % 2 === 0 ? 401 : 204)));
+    assert.equal(server.services.revocations.hasToken('batch-1'), true);
+    assert.equal(server.services.revocations.hasToken('batch-0'), false);
+  });
+});
+
 describe('routing', () => {
   test('answers an unknown path with 404', async (t) => {
     const server = await startWithMarco(t);

@@ -11,7 +11,7 @@ import { WriteBatcher } from '../lib/store/batch.ts';
 import { checkIntegrity, openDatabase, runTransaction } from '../lib/store/db.ts';
 import type { Store } from '../lib/store/db.ts';
 import { RevocationSet } from '../lib/store/revocation-set.ts';
-import { RevocationTable, revokeAllTokensOf } from '../lib/store/revocations.ts';
+import { MAX_STORED_US, RevocationTable, revokeAllTokensOf } from '../lib/store/revocations.ts';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../lib/store/schema.ts';
 import { Settings } from '../lib/store/settings.ts';
 import { UserStore, isValidUsername } from '../lib/store/users.ts';
@@ -318,6 +318,19 @@ describe('RevocationSet', () => {
     assert.equal(revocations.notBeforeOf('marco'), 0);
     assert.equal(revocations.purgedUntilUs, 2_000);
     assert.deepEqual([...new RevocationTable(store.db).iterateTokens()].map((token) => token.key), ['new']);
+  });
+});
+
+describe('RevocationTable', () => {
+  test('stores times past the safe integer range as the maximum', (t) => {
+    const store = openTemp(t);
+    const table = new RevocationTable(store.db);
+
+    table.insertToken({ key: 'far', expiresAtUs: 1e19 });
+    table.raiseNotBefore('marco', 1e19, 2e19);
+
+    assert.deepEqual([...table.iterateTokens()], [{ key: 'far', expiresAtUs: MAX_STORED_US }]);
+    assert.equal(table.readNotBefore('marco'), MAX_STORED_US);
   });
 });
 

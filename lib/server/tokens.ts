@@ -11,6 +11,7 @@ import { AtsAuthError } from '../errors.ts';
 import { signHs256, verifyHs256 } from '../jwt/jws.ts';
 import type { JsonObject } from '../jwt/jws.ts';
 import type { RevocationSet } from '../store/revocation-set.ts';
+import { MAX_STORED_US } from '../store/revocations.ts';
 import { tokenIdOf } from '../store/token-ids.ts';
 import type { TokenId } from '../store/token-ids.ts';
 import type { IssuanceClock } from './clock.ts';
@@ -18,6 +19,10 @@ import type { IssuanceClock } from './clock.ts';
 export const ISSUER = 'ats.auth';
 
 const JTI_BYTES = 16;
+// Latest "iat" or "exp" accepted, 2255-06-05T23:47:34Z: the last whole second whose
+// microseconds are a safe integer, so that every time derived from a token stays exact
+// and fits the revocation tables.
+const MAX_NUMERIC_DATE = Math.floor(MAX_STORED_US / 1e6);
 const MAX_JTI_LENGTH = 256;
 const CACHE_ENTRIES = 10_000;
 
@@ -55,12 +60,25 @@ function claimError(message: string): AtsAuthError {
   return new AtsAuthError('ERR_TOKEN_CLAIM', message);
 }
 
+/** Throws ERR_TOKEN_CLAIM unless the NumericDate `value` lies from 1970 to MAX_NUMERIC_DATE. */
+function assertTimeInRange(name: 'iat' | 'exp', value: number): void {
+  if (value >= 0 && value <= MAX_NUMERIC_DATE) return;
+
+  throw claimError(
+    `Invalid "${name}" claim: ${value} is outside the accepted range from 0 (1970) to ` +
+      `${MAX_NUMERIC_DATE} (2255)`,
+  );
+}
+
 function readClaims(token: string, payload: JsonObject): CheckedToken {
   const claim = (name: string) => (Object.hasOwn(payload, name) ? payload[name] : undefined);
   const [sub, iat, exp, jti] = [claim('sub'), claim('iat'), claim('exp'), claim('jti')];
   if (!isValidSubject(sub)) throw claimError('Invalid "sub" claim: expected printable ASCII');
   if (typeof iat !== 'number') throw claimError('Missing "iat" claim');
   if (typeof exp !== 'number') throw claimError('Missing "exp" claim');
+  // Every route checks tokens here, so a time out of range is a 401 on each of them.
+  assertTimeInRange('iat', iat);
+  assertTimeInRange('exp', exp);
 
   const hasJti = typeof jti === 'string' && jti !== '' && jti.length <= MAX_JTI_LENGTH;
   const revocationKey = hasJti

@@ -8,6 +8,13 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 
 import { Settings } from './settings.ts';
 
+/**
+ * Latest time stored, in microseconds: the largest safe integer, in the year 2255. Later
+ * times are stored as this one, because node:sqlite throws a RangeError when it reads a
+ * larger INTEGER back, which would stop every later load of the table.
+ */
+export const MAX_STORED_US = Number.MAX_SAFE_INTEGER;
+
 export interface RevokedToken {
   /** The token's "jti", or "sha256:" and the base64url SHA-256 of a token without one. */
   key: string;
@@ -57,7 +64,7 @@ export class RevocationTable {
   }
 
   insertToken(token: RevokedToken): void {
-    this.#insertToken.run(token.key, token.expiresAtUs);
+    this.#insertToken.run(token.key, Math.min(token.expiresAtUs, MAX_STORED_US));
   }
 
   /**
@@ -65,7 +72,8 @@ export class RevocationTable {
    * `expiresAtUs` is when every token it covers has expired, so the row may go.
    */
   raiseNotBefore(name: string, notBeforeUs: number, expiresAtUs: number): void {
-    this.#raiseNotBefore.run(name, notBeforeUs, expiresAtUs);
+    const storedNotBeforeUs = Math.min(notBeforeUs, MAX_STORED_US);
+    this.#raiseNotBefore.run(name, storedNotBeforeUs, Math.min(expiresAtUs, MAX_STORED_US));
   }
 
   /** Returns the not-before time of `name`, or 0 when none is stored. */

@@ -241,19 +241,58 @@ describe('WriteBatcher', () => {
     assert.equal(reader.prepare('SELECT count(*) AS n FROM revoked_tokens').get()?.['n'], 100);
   });
 
-  test('rejects the whole batch when one write fails', async (t) => {
+  test('rejects only the write that fails', async (t) => {
     const store = openTemp(t);
     const batcher = new WriteBatcher(store);
     const table = new RevocationTable(store.db);
 
-    const good = batcher.submit(() => table.insertToken({ key: 'good', expiresAtUs: 1 }));
+    const before = batcher.submit(() => table.insertToken({ key: 'before', expiresAtUs: 1 }));
     const bad = batcher.submit(() => {
+      table.insertToken({ key: 'half-done', expiresAtUs: 1 });
       throw new Error('write failed');
     });
+    const after = batcher.submit(() => table.insertToken({ key: 'after', expiresAtUs: 1 }));
 
-    await assert.rejects(good, (error) => isAtsAuthError(error, 'ERR_STORE'));
+    await assert.rejects(bad, /write failed/);
+    await before;
+    await after;
+    const keys = [...table.iterateTokens()].map((token) => token.key).sort();
+    assert.deepEqual(keys, ['after', 'before']);
+  });
+
+  test('isolates a row SQLite rejects', async (t) => {
+    const store = openTemp(t);
+    const batcher = new WriteBatcher(store);
+    const table = new RevocationTable(store.db);
+    // 1e19 does not fit a 64-bit INTEGER, so the STRICT table rejects the row.
+    const insertRaw = store.db.prepare('INSERT INTO revoked_tokens VALUES (?, ?)');
+
+    const writes = Array.from({ length: 10 }, (_, index) =>
+      batcher.submit(() => table.insertToken({ key: `k${index}`, expiresAtUs: 1 })),
+    );
+    const bad = batcher.submit(() => insertRaw.run('too-late', 1e19));
+
     await assert.rejects(bad, (error) => isAtsAuthError(error, 'ERR_STORE'));
-    assert.deepEqual([...table.iterateTokens()], []);
+    await Promise.all(writes);
+    assert.equal([...table.iterateTokens()].length, 10);
+  });
+
+  test('rejects every write while the database is locked', async (t) => {
+    const store = openDatabase(join(makeTempDir(t), 'ats-auth.db'), { busyTimeoutMs: 0 });
+    t.after(() => store.db.close());
+    const holder = new DatabaseSync(store.path);
+    t.after(() => holder.close());
+    holder.exec('BEGIN EXCLUSIVE');
+    const batcher = new WriteBatcher(store);
+    const table = new RevocationTable(store.db);
+
+    const first = batcher.submit(() => table.insertToken({ key: 'a', expiresAtUs: 1 }));
+    const second = batcher.submit(() => table.insertToken({ key: 'b', expiresAtUs: 1 }));
+
+    const locked = (error: unknown) =>
+      isAtsAuthError(error, 'ERR_STORE') && error.message.startsWith('Database is locked');
+    await assert.rejects(first, locked);
+    await assert.rejects(second, locked);
   });
 
   test('rejects writes after close', async (t) => {

@@ -14,7 +14,7 @@ import { RevocationSet } from '../lib/store/revocation-set.ts';
 import { MAX_STORED_US, RevocationTable, revokeAllTokensOf } from '../lib/store/revocations.ts';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../lib/store/schema.ts';
 import { Settings } from '../lib/store/settings.ts';
-import { UserStore, isValidUsername } from '../lib/store/users.ts';
+import { UserStore, assertValidUsername, foldUsername, isValidUsername } from '../lib/store/users.ts';
 import { makeTempDir } from './helpers/server.ts';
 
 function openTemp(t: TestContext): Store {
@@ -198,6 +198,49 @@ describe('UserStore', () => {
       (error) => isAtsAuthError(error, 'ERR_CONFLICT'),
     );
   });
+
+  const similarNames = [
+    { existing: 'admin', added: 'ADMIN' },
+    { existing: 'Admin', added: 'admin' },
+    { existing: 'marco', added: 'MARCO' },
+  ];
+  for (const { existing, added } of similarNames) {
+    test(`rejects ${added} next to ${existing} with ERR_CONFLICT`, (t) => {
+      const users = new UserStore(openTemp(t).db);
+      users.add({ name: existing, passwordHash: 'x', isAdmin: false });
+
+      assert.throws(
+        () => users.add({ name: added, passwordHash: 'y', isAdmin: true }),
+        (error) =>
+          isAtsAuthError(error, 'ERR_CONFLICT') &&
+          error.message.startsWith(`User name ${added} clashes with the existing user ${existing}:`),
+      );
+      assert.deepEqual(users.list().map((user) => user.name), [existing]);
+    });
+  }
+
+  test('foldUsername() folds case and compatibility forms', () => {
+    assert.equal(foldUsername('ADMIN'), 'admin');
+    // U+FF21 FULLWIDTH LATIN CAPITAL LETTER A becomes "A" under NFKC, then "a".
+    assert.equal(foldUsername('\uff21dmin'), 'admin');
+  });
+
+  const invalidNames = [
+    { name: '', rule: 'it is empty' },
+    { name: 'a'.repeat(129), rule: 'it is longer than 128 characters' },
+    { name: 'marco\r\nX-Auth-UserId: root', rule: 'it contains a control or formatting character' },
+    { name: 'mar\u200dco', rule: 'it contains a control or formatting character' },
+    { name: ' marco', rule: 'it starts or ends with white space' },
+    { name: 'marco rossi', rule: 'it contains a character other than those allowed' },
+  ];
+  for (const { name, rule } of invalidNames) {
+    test(`assertValidUsername() names the rule for ${JSON.stringify(name.slice(0, 20))}`, () => {
+      assert.throws(
+        () => assertValidUsername(name),
+        (error) => isAtsAuthError(error, 'ERR_USAGE') && error.message.includes(`: ${rule}; use 1 to 128`),
+      );
+    });
+  }
 
   const names = [
     { name: 'marco', valid: true },

@@ -91,6 +91,8 @@ describe('POST /user/login', () => {
     { name: 'a numeric password', body: '{"username": "marco", "password": 1}', type: 'application/json' },
     { name: 'a form body', body: 'username=marco&password=x', type: 'application/x-www-form-urlencoded' },
     { name: 'invalid UTF-8', body: Buffer.from([0x7b, 0xff, 0x7d]), type: 'application/json' },
+    { name: 'a repeated username', body: '{"username": "x", "username": "marco", "password": "correct horse battery"}', type: 'application/json' },
+    { name: 'a repeated password', body: '{"username": "marco", "password": "correct horse battery", "password": "y"}', type: 'application/json' },
   ];
   for (const { name, body, type } of badBodies) {
     test(`rejects ${name} with 400`, async (t) => {

@@ -8,6 +8,7 @@ import { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { AtsAuthError, httpStatusFor } from '../errors.ts';
+import { findDuplicateMemberName } from '../jwt/json.ts';
 
 /** A rate-limit error whose retry delay is sent as Retry-After. */
 export class RateLimitedError extends AtsAuthError {
@@ -76,7 +77,8 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
 
 /**
  * Reads a JSON request body. Throws ERR_USAGE (400) for another content type, invalid
- * UTF-8 or invalid JSON, and ERR_TOO_LARGE (413) past `maxBytes`.
+ * UTF-8, invalid JSON or a member name repeated in one object, and ERR_TOO_LARGE (413)
+ * past `maxBytes`.
  */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   if (!isJsonContentType(req.headers['content-type'])) {
@@ -91,11 +93,23 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     throw badRequest('Invalid request body: not valid UTF-8');
   }
 
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw badRequest('Invalid request body: not valid JSON');
   }
+
+  // JSON.parse keeps the last of repeated member names. Another parser in front of the
+  // server may keep the first, so the two would read different user names.
+  const duplicate =
+    typeof value === 'object' && value !== null ? findDuplicateMemberName(text, value) : undefined;
+  if (duplicate !== undefined) {
+    const quoted = JSON.stringify(duplicate.slice(0, 32));
+    throw badRequest(`Invalid request body: duplicate member ${quoted}`);
+  }
+
+  return value;
 }
 
 /** Splits the Authorization header into scheme and credentials; undefined when absent. */

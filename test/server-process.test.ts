@@ -208,7 +208,7 @@ describe('server process hostile input', () => {
     assert.equal((await fetch(`${server.url}/token/verify`)).status, 401);
   });
 
-  test('survives a client that disconnects mid-body', async (t) => {
+  test('logs a mid-body disconnect as 400', async (t) => {
     const dbPath = join(makeTempDir(t), 'ats-auth.db');
     const server = await startServerProcess({ t, env: serverEnv(dbPath) });
     const { hostname, port } = new URL(server.url);
@@ -222,9 +222,29 @@ describe('server process hostile input', () => {
         }, 100);
       });
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const logs = await server.waitForLog(/^POST \/user\/login \d+ /m);
 
     assert.equal((await fetch(`${server.url}/token/verify`)).status, 401);
     assert.equal(server.process.exitCode, null);
+    assert.match(logs, /^POST \/user\/login 400 /m);
+    assert.match(logs, /^warning: Request POST \/user\/login: Incomplete request body: the client closed the connection$/m);
+    assert.equal(logs.match(/^warning: /gm)?.length, 1, logs);
+    assert.doesNotMatch(logs, /^error: |^\s+at /m);
+  });
+
+  test('answers a slow body with 408', async (t) => {
+    const dbPath = join(makeTempDir(t), 'ats-auth.db');
+    const env = serverEnv(dbPath, { ATSAUTH_SERVER_HEADERS_TIMEOUT_SECONDS: '1', ATSAUTH_SERVER_REQUEST_TIMEOUT_SECONDS: '1' });
+    const server = await startServerProcess({ t, env });
+    const head = 'POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+
+    const received = await rawExchange(server.url, [head, '{"user'], 100);
+    const logs = await server.waitForLog(/^POST \/user\/login \d+ /m);
+
+    assert.match(received, /^HTTP\/1\.1 408 /);
+    assert.match(logs, /^POST \/user\/login 408 /m);
+    assert.match(logs, /^warning: Request POST \/user\/login: Request timed out/m);
+    assert.equal(logs.match(/^warning: /gm)?.length, 1, logs);
+    assert.doesNotMatch(logs, /^error: |^\s+at /m);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
@@ -243,6 +244,34 @@ describe('revocations on disk', () => {
     assert.equal(await verifyStatus(server.url, token), 401, 'revoked after the lock is gone');
     assert.equal(unlocked.status, 204);
     assert.match(server.logs(), /error: Request POST \/user\/logout failed: .*Database is locked/);
+  });
+
+  test('answer 503 for a page damaged later', async (t) => {
+    const server = await startWithUsers(t);
+    const fd = openSync(server.dbPath, 'r+');
+    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4104);
+    closeSync(fd);
+    // A commit by another connection makes the server drop the pages it has cached.
+    const writer = new DatabaseSync(server.dbPath);
+    writer.exec("INSERT INTO settings VALUES ('touched', 1)");
+    writer.close();
+
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await fetch(`${server.url}/user/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'marco', password: 'marco password' }),
+      });
+      await response.arrayBuffer();
+      statuses.push(response.status);
+    }
+
+    const logs = server.logs();
+    assert.deepEqual(statuses, [503, 503, 503]);
+    assert.equal(logs.match(/^error: Request POST \/user\/login failed: Database file is corrupt: /gm)?.length, 3, logs);
+    assert.ok(logs.includes(`sqlite3 ${server.dbPath} .recover`), logs);
+    assert.doesNotMatch(logs, /^\s+at /m);
   });
 
   test('expired revocations are purged on start', async (t) => {

@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { AtsAuthError, httpStatusFor } from '../errors.ts';
+import { AtsAuthError, httpStatusFor, isAtsAuthError } from '../errors.ts';
 import { findDuplicateMemberName } from '../jwt/json.ts';
 
 /** A rate-limit error whose retry delay is sent as Retry-After. */
@@ -18,6 +18,22 @@ export class RateLimitedError extends AtsAuthError {
   constructor(retryAfterSeconds: number) {
     super('ERR_RATE_LIMITED', `Too many failed logins: retry in ${retryAfterSeconds} s`);
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * A request body the client stopped sending: it closed the connection (400) or did not
+ * send the body within the request timeout (408). A client's fault, so no stack trace.
+ */
+export class IncompleteBodyError extends AtsAuthError {
+  override name = 'IncompleteBodyError';
+
+  constructor(timedOut: boolean) {
+    if (timedOut) {
+      super('ERR_TIMEOUT', 'Request timed out: the client did not send the whole body in time');
+    } else {
+      super('ERR_USAGE', 'Incomplete request body: the client closed the connection');
+    }
   }
 }
 
@@ -42,7 +58,31 @@ function isJsonContentType(value: string | undefined): boolean {
   return mediaType === 'application/json';
 }
 
-/** Reads the body as bytes, rejecting with ERR_TOO_LARGE past `maxBytes`. */
+/** A body being read on a socket; the server's clientError handler marks a timeout. */
+interface BodyRead {
+  timedOut: boolean;
+}
+
+const bodyReads = new WeakMap<object, BodyRead>();
+
+/**
+ * Records a client error that Node reported on `socket` (`code` such as
+ * ERR_HTTP_REQUEST_TIMEOUT). Returns true when a request body is being read there, so that
+ * the request itself reports the failure and logs it.
+ */
+export function noteClientError(socket: object, code: string): boolean {
+  const read = bodyReads.get(socket);
+  if (read === undefined) return false;
+
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') read.timedOut = true;
+
+  return true;
+}
+
+/**
+ * Reads the body as bytes, rejecting with ERR_TOO_LARGE past `maxBytes` and with
+ * IncompleteBodyError when the client stops sending it.
+ */
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const tooLarge = new AtsAuthError(
     'ERR_TOO_LARGE',
@@ -51,11 +91,15 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) return Promise.reject(tooLarge);
 
+  const read: BodyRead = { timedOut: false };
+  bodyReads.set(req.socket, read);
+
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (error: Error | undefined) => {
-      req.off('data', onData).off('end', onEnd).off('error', finish).off('close', onClose);
+      req.off('data', onData).off('end', onEnd).off('error', onIncomplete).off('close', onIncomplete);
+      bodyReads.delete(req.socket);
       if (error === undefined) resolve(Buffer.concat(chunks, size));
       else reject(error);
     };
@@ -67,18 +111,17 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
       else chunks.push(chunk);
     };
     const onEnd = () => finish(undefined);
-    const onClose = () => {
-      finish(badRequest('Incomplete request body: the client closed the connection'));
-    };
+    // Node reports an aborted body as an "aborted" ECONNRESET error, then a close.
+    const onIncomplete = () => finish(new IncompleteBodyError(read.timedOut));
 
-    req.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
+    req.on('data', onData).on('end', onEnd).on('error', onIncomplete).on('close', onIncomplete);
   });
 }
 
 /**
  * Reads a JSON request body. Throws ERR_USAGE (400) for another content type, invalid
- * UTF-8, invalid JSON or a member name repeated in one object, and ERR_TOO_LARGE (413)
- * past `maxBytes`.
+ * UTF-8, invalid JSON or a member name repeated in one object, ERR_TOO_LARGE (413) past
+ * `maxBytes`, and IncompleteBodyError (400 or 408) for a body the client stopped sending.
  */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   if (!isJsonContentType(req.headers['content-type'])) {
@@ -179,7 +222,9 @@ export function sendError(
   }
 
   const known = error instanceof AtsAuthError;
-  const status = httpStatusFor(error);
+  // TODO: map ERR_TIMEOUT to 408 in httpStatusFor() in lib/errors.ts, which has no status
+  // for it, and drop this special case.
+  const status = isAtsAuthError(error, 'ERR_TIMEOUT') ? 408 : httpStatusFor(error);
   const body = known
     ? { error: error.code, message: error.message }
     : { error: 'ERR_SERVER', message: 'Internal server error' };

@@ -7,6 +7,8 @@
 
 import type { Writable } from 'node:stream';
 
+import { AtsAuthError } from '../errors.ts';
+
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
 /** The fields of one request log line. */
@@ -43,14 +45,47 @@ function quoteIfNeeded(text: string): string {
   return PLAIN_TEXT.test(text) ? text : JSON.stringify(text);
 }
 
+// A stack trace is logged at most once a minute per place in the code that threw, so that
+// clients repeating a request that fails cannot fill the log with stack traces.
+const STACK_INTERVAL_MS = 60_000;
+const MAX_STACK_SITES = 1000;
+
+// An AtsAuthError is an expected failure with a complete message, so it is logged without a
+// stack trace.
 function describeError(error: unknown): { text: string; stack: string | undefined } {
   if (!(error instanceof Error)) return { text: String(error), stack: undefined };
 
-  return { text: `${error.name}: ${error.message}`, stack: error.stack };
+  const stack = error instanceof AtsAuthError ? undefined : error.stack;
+
+  return { text: `${error.name}: ${error.message}`, stack };
+}
+
+/** Returns the frames of `stack` without its message, which may differ between throws. */
+function throwSiteOf(stack: string): string {
+  const frames = stack.indexOf('\n    at ');
+
+  return frames < 0 ? stack : stack.slice(frames);
 }
 
 /** Creates a server log writing to `options.stream`. */
 export function createServerLog(options: ServerLogOptions): ServerLog {
+  const stackLoggedMs = new Map<string, number>();
+  const isStackDue = (stack: string) => {
+    const site = throwSiteOf(stack);
+    const nowMs = performance.now();
+    const lastMs = stackLoggedMs.get(site);
+    if (lastMs !== undefined && nowMs - lastMs < STACK_INTERVAL_MS) return false;
+
+    stackLoggedMs.delete(site);
+    stackLoggedMs.set(site, nowMs);
+    if (stackLoggedMs.size > MAX_STACK_SITES) {
+      const oldest = stackLoggedMs.keys().next();
+      if (oldest.done !== true) stackLoggedMs.delete(oldest.value);
+    }
+
+    return true;
+  };
+
   let pending: string[] = [];
   let scheduled: NodeJS.Immediate | undefined;
 
@@ -80,10 +115,15 @@ export function createServerLog(options: ServerLogOptions): ServerLog {
     warning: (message, fields) => record('warning', message, fields),
     error: (message, error) => {
       const described = error === undefined ? undefined : describeError(error);
+      const due = described?.stack !== undefined && isStackDue(described.stack);
+      const stack = due ? described?.stack : undefined;
       if (options.json || described === undefined) {
-        record('error', message, { error: described?.text, stack: described?.stack });
+        record('error', message, { error: described?.text, stack });
+      } else if (stack !== undefined) {
+        record('error', `${message}: ${stack}`);
       } else {
-        record('error', `${message}: ${described.stack ?? described.text}`);
+        const omitted = described.stack === undefined ? '' : ' (stack trace logged earlier)';
+        record('error', `${message}: ${described.text}${omitted}`);
       }
     },
     request: (entry) => {

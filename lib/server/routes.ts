@@ -8,8 +8,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { AtsAuthError, isAtsAuthError } from '../errors.ts';
 import { isJsonObject } from '../jwt/json.ts';
+import { isSqliteError, toStoreError } from '../store/db.ts';
 import { authorizeLogoutAll, clientAddressOf, remoteAddressOf, verifyCredentials } from './auth.ts';
-import { readBearerToken, readJsonBody, sendError, sendJson } from './http.ts';
+import {
+  IncompleteBodyError,
+  readBearerToken,
+  readJsonBody,
+  sendError,
+  sendJson,
+} from './http.ts';
 import type { Services } from './services.ts';
 import { isValidSubject } from './tokens.ts';
 
@@ -137,19 +144,34 @@ function isUnauthorized(error: unknown): boolean {
   return error.code === 'ERR_BAD_CREDENTIALS' || error.code.startsWith('ERR_TOKEN_');
 }
 
+// The request log line that follows names the client's address.
+function describeRequest(exchange: Exchange): string {
+  return `Request ${exchange.req.method ?? ''} ${pathOf(exchange.req.url)}`;
+}
+
 /**
- * Returns the error to send to the client for `error`, and logs errors that are not
- * expected outcomes. Database failures name server paths, so the client gets a generic 503.
+ * Returns the error to send to the client for `error`, and logs what is not an expected
+ * outcome: a client that stopped sending its body as one warning, a database failure as
+ * one error line, and anything else with its stack trace, which the log limits to one a
+ * minute per place that threw. Database failures name server paths, so the client gets
+ * a generic 503.
  */
 function toClientError(services: Services, exchange: Exchange, error: unknown): unknown {
-  const isStoreError = isAtsAuthError(error, 'ERR_STORE');
-  if (error instanceof AtsAuthError && !isStoreError) return error;
-
-  const method = exchange.req.method ?? '';
-  services.log.error(`Request ${method} ${pathOf(exchange.req.url)} failed`, error);
-  if (!isStoreError && (error as { code?: unknown } | null)?.code !== 'ERR_SQLITE_ERROR') {
+  if (error instanceof IncompleteBodyError) {
+    services.log.warning(`${describeRequest(exchange)}: ${error.message}`);
     return error;
   }
+
+  const isStoreError = isAtsAuthError(error, 'ERR_STORE') || isSqliteError(error);
+  if (error instanceof AtsAuthError && !isStoreError) return error;
+
+  const failed = `${describeRequest(exchange)} failed`;
+  if (!isStoreError) {
+    services.log.error(failed, error);
+    return error;
+  }
+
+  services.log.error(`${failed}: ${toStoreError(error, services.store.path).message}`);
 
   return new AtsAuthError('ERR_STORE', 'The token database is unavailable: retry later');
 }

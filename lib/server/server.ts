@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { AtsAuthError } from '../errors.ts';
 import { openDatabase } from '../store/db.ts';
 import type { ServerConfig } from './config.ts';
+import { noteClientError } from './http.ts';
 import type { ServerLog } from './log.ts';
 import { handleRequest } from './routes.ts';
 import { resolveJwtSecret } from './secret.ts';
@@ -66,9 +67,13 @@ const CLIENT_ERROR_STATUS: Record<string, string> = {
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
 };
 
-/** Responds to a malformed, oversized or slow request as Node would, and logs it. */
+/**
+ * Responds to a malformed, oversized or slow request as Node would, and logs it, unless a
+ * request handler reading the body on that socket reports it with the request's log line.
+ */
 function handleClientError(log: ServerLog, error: NodeJS.ErrnoException, socket: Socket) {
   const code = error.code ?? 'unknown';
+  const isReportedByRequest = noteClientError(socket, code);
   // A client that reset the connection gets no response and is not worth a log line.
   if (!socket.writable || code === 'ECONNRESET') {
     socket.destroy();
@@ -76,8 +81,10 @@ function handleClientError(log: ServerLog, error: NodeJS.ErrnoException, socket:
   }
 
   const statusLine = CLIENT_ERROR_STATUS[code] ?? '400 Bad Request';
-  const from = socket.remoteAddress ?? 'unknown address';
-  log.warning(`Rejected a request from ${from}: ${statusLine} (${code})`);
+  if (!isReportedByRequest) {
+    const from = socket.remoteAddress ?? 'unknown address';
+    log.warning(`Rejected a request from ${from}: ${statusLine} (${code})`);
+  }
 
   socket.end(`HTTP/1.1 ${statusLine}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -148,6 +148,57 @@ describe('POST /user/logout_all', () => {
     assert.equal(response.status, 401);
   });
 
+  const unknownTargets = [
+    { name: 'an administrator', env: {}, authorization: () => basic('root', 'root password') },
+    { name: 'a trusted proxy', env: { ATSAUTH_SERVER_TRUSTED_PROXIES: '127.0.0.1' }, authorization: () => undefined },
+  ];
+  for (const { name, env, authorization } of unknownTargets) {
+    test(`answers 404 to ${name} for an unknown user`, async (t) => {
+      const server = await startWithUsers(t, env);
+      const response = await logoutAll(server.url, 'marc', authorization());
+      const body = (await response.json()) as { error: string; message: string };
+
+      assert.equal(response.status, 404);
+      assert.equal(body.error, 'ERR_NOT_FOUND');
+      assert.match(body.message, /^No user marc: check the name in X-Auth-UserId/);
+      assert.equal(server.services.revocations.notBeforeOf('marc'), 0);
+    });
+  }
+
+  test('answers 403, not 404, to another user for an unknown user', async (t) => {
+    const server = await startWithUsers(t);
+    const response = await logoutAll(server.url, 'marc', basic('lucia', 'lucia password'));
+
+    assert.equal(response.status, 403);
+  });
+
+  const proxyCredentials = [
+    { name: 'a wrong password', authorization: () => basic('marco', 'wrong') },
+    { name: 'a forged token', authorization: () => `Bearer ${signToken({ exp: Date.now() / 1000 + 60, iat: Date.now() / 1000, iss: 'ats.auth', sub: 'marco' }, 'forged')}` },
+  ];
+  for (const { name, authorization } of proxyCredentials) {
+    test(`rejects ${name} from a trusted proxy with 401`, async (t) => {
+      const server = await startWithUsers(t, { ATSAUTH_SERVER_TRUSTED_PROXIES: '127.0.0.1' });
+      const token = await login(server.url, 'marco');
+      const response = await logoutAll(server.url, 'marco', authorization());
+
+      assert.equal(response.status, 401);
+      assert.equal(await verifyStatus(server.url, token), 204);
+    });
+  }
+
+  test('logs the caller as user and the target apart', async (t) => {
+    const server = await startWithUsers(t);
+    const admin = await logoutAll(server.url, 'lucia', basic('root', 'root password'));
+    const anonymous = await logoutAll(server.url, 'marco');
+    await Promise.all([admin.arrayBuffer(), anonymous.arrayBuffer()]);
+
+    const lines = server.logs().split('\n').filter((line) => line.startsWith('POST /user/logout_all'));
+    assert.equal(lines.length, 2, server.logs());
+    assert.match(lines[0] ?? '', /^POST \/user\/logout_all 204 .* user=root target=lucia from=/);
+    assert.match(lines[1] ?? '', /^POST \/user\/logout_all 401 .* ms target=marco from=/);
+  });
+
   test('rejects a missing X-Auth-UserId with 400', async (t) => {
     const server = await startWithUsers(t);
     const token = await login(server.url, 'marco');

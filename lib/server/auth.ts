@@ -1,7 +1,8 @@
 /**
  * Caller authentication: password checks, throttled per user and per address, and the rule
  * for POST /user/logout_all, where only the user, an administrator or a trusted proxy may
- * revoke a user's tokens.
+ * revoke a user's tokens. Credentials a request presents are checked even when it comes
+ * from a trusted proxy.
  */
 
 import type { IncomingMessage } from 'node:http';
@@ -68,40 +69,58 @@ export async function verifyCredentials(
   return user;
 }
 
-/** Returns the user a Bearer token or Basic credentials prove the caller to be. */
-async function authenticateCaller(services: Services, req: IncomingMessage): Promise<string> {
+/**
+ * Returns the user a Bearer token or Basic credentials prove the caller to be, or
+ * undefined when the request carries no Authorization header. Throws ERR_BAD_CREDENTIALS
+ * or a token error for credentials that do not check out, also from a trusted proxy.
+ */
+export async function authenticateCaller(
+  services: Services,
+  req: IncomingMessage,
+): Promise<string | undefined> {
   const authorization = readAuthorization(req);
-  if (authorization?.scheme === 'bearer') {
+  if (authorization === undefined) return undefined;
+
+  if (authorization.scheme === 'bearer') {
     return services.tokens.check(authorization.credentials).sub;
   }
 
-  if (authorization?.scheme === 'basic') {
+  if (authorization.scheme === 'basic') {
     const { user, password } = decodeBasicCredentials(authorization.credentials);
-    await verifyCredentials(services, user, password, clientAddressOf(services, req));
+    const record = await verifyCredentials(services, user, password, clientAddressOf(services, req));
 
-    return user;
+    return record.name;
   }
 
   throw new AtsAuthError(
     'ERR_BAD_CREDENTIALS',
-    'Missing credentials: send a Bearer token or Basic credentials of the user or an administrator',
+    `Unsupported authorization scheme ${JSON.stringify(authorization.scheme.slice(0, 20))}: ` +
+      'send a Bearer token or Basic credentials',
   );
 }
 
 /**
- * Resolves when the caller may revoke every token of `target`: the request comes from a
- * trusted proxy, or proves to be `target` or an administrator. Throws ERR_BAD_CREDENTIALS
- * (401) without valid credentials and ERR_FORBIDDEN (403) for anyone else.
+ * Returns when `caller`, from authenticateCaller(), may revoke every token of `target`:
+ * the caller is `target` or an administrator, or the request comes from a trusted proxy.
+ * Throws ERR_BAD_CREDENTIALS (401) when the caller is not authenticated and ERR_FORBIDDEN
+ * (403) for anyone else.
  */
-export async function authorizeLogoutAll(
+export function authorizeLogoutAll(
   services: Services,
   req: IncomingMessage,
+  caller: string | undefined,
   target: string,
-): Promise<void> {
+): void {
   // A trusted gateway has authenticated the user itself and names them in X-Auth-UserId.
   if (isTrustedProxy(services, remoteAddressOf(req))) return;
 
-  const caller = await authenticateCaller(services, req);
+  if (caller === undefined) {
+    throw new AtsAuthError(
+      'ERR_BAD_CREDENTIALS',
+      'Missing credentials: send a Bearer token or Basic credentials of the user or an ' +
+        'administrator',
+    );
+  }
   if (caller === target) return;
   if (services.users.find(caller)?.isAdmin === true) return;
 

@@ -18,8 +18,10 @@ export interface RequestLogEntry {
   path: string;
   status: number;
   durationMs: number;
-  /** The user the request was about, when known. */
+  /** The authenticated caller, or the user a successful login was for, when known. */
   user: string | undefined;
+  /** The user whose tokens a logout_all request revokes, when it names one. */
+  target?: string | undefined;
   remoteAddress: string | undefined;
 }
 
@@ -134,9 +136,10 @@ export function createServerLog(options: ServerLogOptions): ServerLog {
       }
 
       const user = entry.user === undefined ? '' : ` user=${quoteIfNeeded(entry.user)}`;
+      const target = entry.target === undefined ? '' : ` target=${quoteIfNeeded(entry.target)}`;
       const from = entry.remoteAddress === undefined ? '' : ` from=${entry.remoteAddress}`;
       const path = quoteIfNeeded(entry.path);
-      write(`${entry.method} ${path} ${entry.status} ${durationMs} ms${user}${from}`);
+      write(`${entry.method} ${path} ${entry.status} ${durationMs} ms${user}${target}${from}`);
     },
     flush,
   };

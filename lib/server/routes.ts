@@ -9,7 +9,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AtsAuthError, isAtsAuthError } from '../errors.ts';
 import { isJsonObject } from '../jwt/json.ts';
 import { isSqliteError, toStoreError } from '../store/db.ts';
-import { authorizeLogoutAll, clientAddressOf, remoteAddressOf, verifyCredentials } from './auth.ts';
+import {
+  authenticateCaller,
+  authorizeLogoutAll,
+  clientAddressOf,
+  remoteAddressOf,
+  verifyCredentials,
+} from './auth.ts';
 import {
   IncompleteBodyError,
   readBearerToken,
@@ -20,11 +26,15 @@ import {
 import type { Services } from './services.ts';
 import { isValidSubject } from './tokens.ts';
 
-/** One request in flight; handlers set `user` once they know whom it concerns. */
+/**
+ * One request in flight. Handlers set `user` once they know who the caller is, and
+ * `target` to the user whose tokens a logout_all request revokes.
+ */
 export interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
   user: string | undefined;
+  target?: string;
 }
 
 type Handler = (services: Services, exchange: Exchange) => void | Promise<void>;
@@ -97,9 +107,19 @@ async function logoutAll(services: Services, exchange: Exchange): Promise<void> 
       'Missing or invalid X-Auth-UserId header: set it to the user whose tokens to revoke',
     );
   }
-  exchange.user = target;
+  exchange.target = target;
 
-  await authorizeLogoutAll(services, exchange.req, target);
+  const caller = await authenticateCaller(services, exchange.req);
+  exchange.user = caller;
+  authorizeLogoutAll(services, exchange.req, caller, target);
+
+  // Only users of this database get tokens here, so an unknown name is most likely a typo.
+  if (services.users.find(target) === undefined) {
+    throw new AtsAuthError(
+      'ERR_NOT_FOUND',
+      `No user ${target}: check the name in X-Auth-UserId; nothing was revoked`,
+    );
+  }
   await services.tokens.revokeAll(target);
 
   exchange.res.writeHead(204).end();
@@ -221,6 +241,7 @@ export function handleRequest(services: Services, req: IncomingMessage, res: Ser
       status: res.statusCode,
       durationMs: performance.now() - startedMs,
       user: exchange.user,
+      target: exchange.target,
       remoteAddress: remoteAddressOf(req),
     });
   };

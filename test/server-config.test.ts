@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -10,7 +11,14 @@ import type { TestContext } from 'node:test';
 import { isAtsAuthError } from '../lib/errors.ts';
 import { loadServerConfig } from '../lib/server/config.ts';
 import { SERVER_VARIABLES, formatConfigDefaults } from '../lib/server/variables.ts';
-import { makeTempDir, runCli, serverEnv } from './helpers/server.ts';
+import {
+  addUsers,
+  makeTempDir,
+  runCli,
+  serverEnv,
+  startServerProcess,
+  startTestServer,
+} from './helpers/server.ts';
 
 describe('loadServerConfig()', () => {
   test('returns the defaults for an empty environment', () => {
@@ -68,6 +76,66 @@ describe('loadServerConfig()', () => {
           error.message.startsWith(`Invalid ${name} "`) &&
           error.message.includes(expected),
       );
+    });
+  }
+
+  const controlSecrets = [
+    { name: 'a line break', secret: 'first-half-of-the-secret\nsecond-half-of-it' },
+    { name: 'a tab', secret: 'first-half-of-the-secret\tsecond-half-of-it' },
+    { name: 'a trailing line break', secret: 'a-secret-long-enough-for-hs256-keys\n' },
+    { name: 'a NUL byte', secret: 'first-half-of-the-secret\u0000second-half' },
+  ];
+  for (const { name, secret } of controlSecrets) {
+    test(`rejects a secret with ${name}`, () => {
+      assert.throws(
+        () => loadServerConfig({ ATSAUTH_SERVER_JWT_SECRET: secret }),
+        (error) =>
+          isAtsAuthError(error, 'ERR_CONFIG') &&
+          error.message.includes('control character') &&
+          !error.message.includes('first-half') &&
+          !error.message.includes('long-enough'),
+      );
+    });
+  }
+
+  const unknownVariables = [
+    { name: 'ATSAUTH_SERVER_LISTEN_PROT', closest: 'did you mean ATSAUTH_SERVER_LISTEN_PORT?' },
+    { name: 'ATSAUTH_DB_PATH', closest: 'did you mean ATSAUTH_DB?' },
+    { name: 'ATSAUTH_TOKEN_TTL_SECONDS', closest: '' },
+    { name: 'ATSAUTH_COLOUR', closest: '--write-config-defaults" lists the variables' },
+  ];
+  for (const { name, closest } of unknownVariables) {
+    test(`warns about the unknown variable ${name}`, () => {
+      const config = loadServerConfig({ [name]: '1' });
+
+      assert.equal(config.warnings.length, 1);
+      assert.ok(config.warnings[0]?.startsWith(`Unknown variable ${name} is ignored: `), config.warnings[0]);
+      assert.ok(config.warnings[0]?.includes(closest), config.warnings[0]);
+    });
+  }
+
+  test('gives no warning for known variables', () => {
+    const env = Object.fromEntries(SERVER_VARIABLES.map((variable) => [variable.name, variable.default]));
+
+    assert.deepEqual(loadServerConfig(env).warnings, []);
+  });
+
+  const openProxies = [
+    { value: '0.0.0.0/0', families: ['IPv4'] },
+    { value: '::/0', families: ['IPv4', 'IPv6'] },
+    { value: '0.0.0.0/1, 128.0.0.0/1', families: ['IPv4'] },
+    { value: '::ffff:0:0/96', families: ['IPv4'] },
+    { value: '10.0.0.0/8, 127.0.0.1', families: [] },
+    { value: '::/1', families: ['IPv4'] },
+  ];
+  for (const { value, families } of openProxies) {
+    test(`warns about trusted proxies ${value} covering ${families.join(' and ') || 'nothing'}`, () => {
+      const warnings = loadServerConfig({ ATSAUTH_SERVER_TRUSTED_PROXIES: value }).warnings;
+
+      assert.equal(warnings.length, families.length);
+      families.forEach((family, index) => {
+        assert.match(warnings[index] ?? '', new RegExp(`covers every ${family} address, so any client may revoke any user's tokens`));
+      });
     });
   }
 
@@ -173,6 +241,15 @@ describe('server start failures', () => {
     assert.match(stderr, new RegExp(`Database is read-only: ${dbPath}: make the file`));
   });
 
+  test('rejects a secret file with a second line', async (t) => {
+    const dbPath = dbPathIn(t);
+    writeFileSync(`${dbPath}.secret`, 'first-line-of-the-secret-file-here\nsecond-line\n', { mode: 0o600 });
+    const stderr = await failedStart({ ...serverEnv(dbPath), ATSAUTH_SERVER_JWT_SECRET: '' });
+
+    assert.match(stderr, /Invalid JWT secret file: .*without control characters/);
+    assert.ok(!stderr.includes('first-line-of-the-secret'), 'secret in the message');
+  });
+
   test('names a port already in use', async (t) => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -183,5 +260,20 @@ describe('server start failures', () => {
     const stderr = await failedStart(serverEnv(dbPathIn(t), { ATSAUTH_SERVER_LISTEN_PORT: String(port) }));
 
     assert.match(stderr, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+  });
+});
+
+describe('server start warnings', () => {
+  test('logs trusted proxies covering every address', async (t) => {
+    const server = await startTestServer(t, { env: { ATSAUTH_SERVER_TRUSTED_PROXIES: '0.0.0.0/0' } });
+
+    assert.match(server.logs(), /^warning: ATSAUTH_SERVER_TRUSTED_PROXIES covers every IPv4 address/m);
+  });
+
+  test('logs an unknown variable with the closest name', async (t) => {
+    const dbPath = dbPathIn(t);
+    const server = await startServerProcess({ t, env: serverEnv(dbPath, { ATSAUTH_SERVER_LISTEN_PROT: '9000' }) });
+
+    assert.match(server.logs(), /^warning: Unknown variable ATSAUTH_SERVER_LISTEN_PROT is ignored: did you mean ATSAUTH_SERVER_LISTEN_PORT\?$/m);
   });
 });

@@ -1,13 +1,16 @@
 /**
  * Server configuration from environment variables. An empty variable counts as unset.
  * Every invalid value is an ERR_CONFIG error naming the variable, the value (never for
- * the secret) and what is accepted.
+ * the secret) and what is accepted. Settings that work but are likely mistakes, such as
+ * an unknown ATSAUTH_* variable, become warnings the server logs at start.
  */
 
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
+import { editDistance } from '../cli/suggest.ts';
 import { AtsAuthError } from '../errors.ts';
-import { defaultOf } from './variables.ts';
+import { findFullyTrustedFamilies } from './proxies.ts';
+import { SERVER_VARIABLES, defaultOf } from './variables.ts';
 
 export interface ServerConfig {
   listenAddress: string;
@@ -26,6 +29,8 @@ export interface ServerConfig {
   requestTimeoutSeconds: number;
   shutdownTimeoutSeconds: number;
   busyTimeoutMs: number;
+  /** Problems worth a log line at start, such as a misspelt variable name. */
+  warnings: readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -79,8 +84,16 @@ function readAddress(env: Env, name: string): string {
 function readSecret(env: Env, name: string): string | undefined {
   const value = env[name];
   if (value === undefined || value === '') return undefined;
+
+  // The value is secret, so the messages describe it without showing it.
+  if (/\p{Cc}/u.test(value)) {
+    throw new AtsAuthError(
+      'ERR_CONFIG',
+      `Invalid ${name}: the value contains a line break, tab or other control character; ` +
+        'use printable characters only',
+    );
+  }
   if (value.trim() !== value) {
-    // The value is secret, so the message describes it without showing it.
     throw new AtsAuthError(
       'ERR_CONFIG',
       `Invalid ${name}: the value starts or ends with white space; remove it`,
@@ -88,6 +101,34 @@ function readSecret(env: Env, name: string): string | undefined {
   }
 
   return value;
+}
+
+const KNOWN_VARIABLES = SERVER_VARIABLES.map((variable) => variable.name);
+
+/** Returns a warning for each ATSAUTH_* variable in `env` that the server does not read. */
+function warnAboutUnknownVariables(env: Env): string[] {
+  const unknown = Object.keys(env).filter(
+    (name) => name.startsWith('ATSAUTH_') && !KNOWN_VARIABLES.includes(name),
+  );
+
+  return unknown.sort().map((name) => {
+    const scored = KNOWN_VARIABLES.map((known) => ({ known, distance: editDistance(name, known) }));
+    const closest = scored.sort((a, b) => a.distance - b.distance)[0];
+    const hint =
+      closest !== undefined && closest.distance <= Math.floor(name.length / 3)
+        ? `did you mean ${closest.known}?`
+        : '"ats-auth server --write-config-defaults" lists the variables it reads';
+
+    return `Unknown variable ${name} is ignored: ${hint}`;
+  });
+}
+
+function warnAboutOpenProxies(proxies: readonly string[]): string[] {
+  return findFullyTrustedFamilies(proxies).map(
+    (family) =>
+      `ATSAUTH_SERVER_TRUSTED_PROXIES covers every ${family} address, so any client may ` +
+      "revoke any user's tokens through POST /user/logout_all: list only your gateways",
+  );
 }
 
 /** Returns the trusted proxy entries, each an IP address or an address/prefix range. */
@@ -126,6 +167,8 @@ export function loadServerConfig(env: Env): ServerConfig {
     );
   }
 
+  const trustedProxies = readProxies(env, 'ATSAUTH_SERVER_TRUSTED_PROXIES');
+
   return {
     listenAddress: readAddress(env, 'ATSAUTH_SERVER_LISTEN_ADDRESS'),
     listenPort: readInteger(env, 'ATSAUTH_SERVER_LISTEN_PORT', 0, 65_535),
@@ -133,25 +176,13 @@ export function loadServerConfig(env: Env): ServerConfig {
     dbPath: readText(env, 'ATSAUTH_DB'),
     tokenTtlSeconds: readInteger(env, 'ATSAUTH_TOKEN_TTL', 1, 366 * DAY_SECONDS),
     logJson: readBoolean(env, 'ATSAUTH_LOG_JSONFORMAT'),
-    trustedProxies: readProxies(env, 'ATSAUTH_SERVER_TRUSTED_PROXIES'),
+    trustedProxies,
     maxBodyBytes: readInteger(env, 'ATSAUTH_SERVER_MAX_BODY_BYTES', 256, 1 << 20),
     maxHeaderBytes: readInteger(env, 'ATSAUTH_SERVER_MAX_HEADER_BYTES', 1024, 1 << 20),
     headersTimeoutSeconds,
     requestTimeoutSeconds,
     shutdownTimeoutSeconds: readSeconds(env, 'ATSAUTH_SERVER_SHUTDOWN_TIMEOUT_SECONDS', 0),
     busyTimeoutMs: readInteger(env, 'ATSAUTH_DB_BUSY_TIMEOUT_MS', 0, 600_000),
+    warnings: [...warnAboutUnknownVariables(env), ...warnAboutOpenProxies(trustedProxies)],
   };
-}
-
-/** Builds the BlockList that matches the trusted proxy entries of a configuration. */
-export function createProxyList(proxies: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of proxies) {
-    const [address = '', prefix] = entry.split('/');
-    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(address, family);
-    else list.addSubnet(address, Number(prefix), family);
-  }
-
-  return list;
 }

@@ -73,11 +73,11 @@ function readSecretFile(path: string): JwtSecret {
   }
 
   const value = text.replace(/\r?\n$/, '');
-  if (value === '' || value.trim() !== value) {
+  if (value === '' || value.trim() !== value || /\p{Cc}/u.test(value)) {
     throw new AtsAuthError(
       'ERR_CONFIG',
-      `Invalid JWT secret file: ${path}: it must contain the secret on one line without ` +
-        'surrounding white space; delete the file to generate a new secret',
+      `Invalid JWT secret file: ${path}: it must contain the secret on one line, without ` +
+        'control characters or surrounding white space; delete the file to generate a new secret',
     );
   }
 

@@ -122,6 +122,8 @@ async function startOnDatabase(
   log: ServerLog,
   options: StartOptions,
 ): Promise<RunningServer> {
+  for (const warning of config.warnings) log.warning(warning);
+
   const store = openDatabase(config.dbPath, { busyTimeoutMs: config.busyTimeoutMs });
   let services: Services;
   try {

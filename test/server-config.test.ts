@@ -241,15 +241,6 @@ describe('server start failures', () => {
     assert.match(stderr, new RegExp(`Database is read-only: ${dbPath}: make the file`));
   });
 
-  test('rejects a secret file with a second line', async (t) => {
-    const dbPath = dbPathIn(t);
-    writeFileSync(`${dbPath}.secret`, 'first-line-of-the-secret-file-here\nsecond-line\n', { mode: 0o600 });
-    const stderr = await failedStart({ ...serverEnv(dbPath), ATSAUTH_SERVER_JWT_SECRET: '' });
-
-    assert.match(stderr, /Invalid JWT secret file: .*without control characters/);
-    assert.ok(!stderr.includes('first-line-of-the-secret'), 'secret in the message');
-  });
-
   test('names a port already in use', async (t) => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -259,9 +250,90 @@ describe('server start failures', () => {
 
     const stderr = await failedStart(serverEnv(dbPathIn(t), { ATSAUTH_SERVER_LISTEN_PORT: String(port) }));
 
-    assert.match(stderr, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+    assert.match(stderr, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: address already in use: stop the process that uses port ${port}`));
+  });
+
+  test('names an address that is not on this host', async (t) => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737), assigned to no host.
+    const env = serverEnv(dbPathIn(t), { ATSAUTH_SERVER_LISTEN_ADDRESS: '192.0.2.1' });
+    const stderr = await failedStart(env);
+
+    assert.match(stderr, /Cannot listen on 192\.0\.2\.1:0: address not available on this host: set ATSAUTH_SERVER_LISTEN_ADDRESS to an address of this host, such as 127\.0\.0\.1, or 0\.0\.0\.0/);
+    assert.doesNotMatch(stderr, /EADDRNOTAVAIL|free the port/);
+  });
+
+  test('names a secret path that is a directory', async (t) => {
+    const dbPath = dbPathIn(t);
+    mkdirSync(`${dbPath}.secret`);
+    const stderr = await failedStart({ ...serverEnv(dbPath), ATSAUTH_SERVER_JWT_SECRET: '' });
+
+    assert.match(stderr, new RegExp(`Cannot read the JWT secret file: ${dbPath}\\.secret: is a directory: move the directory`));
+    assert.doesNotMatch(stderr, /EISDIR|permissions/);
+  });
+
+  test('names a database path that is a directory', async (t) => {
+    const directory = makeTempDir(t);
+    const stderr = await failedStart(serverEnv(directory));
+
+    assert.match(stderr, new RegExp(`Database path is a directory: ${directory}: set ATSAUTH_DB to a file path`));
+  });
+
+  test('rejects a secret file with a second line', async (t) => {
+    const dbPath = dbPathIn(t);
+    writeFileSync(`${dbPath}.secret`, 'first-line-of-the-secret-file-here\nsecond-line\n', { mode: 0o600 });
+    const stderr = await failedStart({ ...serverEnv(dbPath), ATSAUTH_SERVER_JWT_SECRET: '' });
+
+    assert.match(stderr, /Invalid JWT secret file: .*without control characters/);
+    assert.ok(!stderr.includes('first-line-of-the-secret'), 'secret in the message');
+  });
+
+  test('names a damaged page and the fix', async (t) => {
+    const dbPath = dbPathIn(t);
+    await addUsers(dbPath, [{ name: 'marco', password: 'pw' }]);
+    damagePage(dbPath);
+    const stderr = await failedStart(serverEnv(dbPath));
+
+    assert.match(stderr, new RegExp(`Database file is corrupt .*: ${dbPath}: restore it from a backup`));
+    assert.ok(stderr.includes(`sqlite3 ${dbPath} .recover`), stderr);
+    assert.doesNotMatch(stderr, /unexpected failure/);
+  });
+
+  test('creates no secret file for a read-only database', async (t) => {
+    const dbPath = dbPathIn(t);
+    await addUsers(dbPath, [{ name: 'marco', password: 'pw' }]);
+    const isRoot = process.getuid?.() === 0;
+    if (isRoot) {
+      try {
+        execFileSync('chattr', ['+i', dbPath], { stdio: 'ignore' });
+      } catch {
+        t.skip('running as root on a file system without chattr +i');
+        return;
+      }
+    } else {
+      chmodSync(dbPath, 0o400);
+    }
+
+    let stderr: string;
+    try {
+      stderr = await failedStart({ ...serverEnv(dbPath), ATSAUTH_SERVER_JWT_SECRET: '' });
+    } finally {
+      if (isRoot) execFileSync('chattr', ['-i', dbPath]);
+    }
+
+    assert.match(stderr, /Database is read-only/);
+    assert.equal(existsSync(`${dbPath}.secret`), false);
   });
 });
+
+/** Overwrites bytes inside the second page, past its header, as a failing disk might. */
+function damagePage(dbPath: string): void {
+  const fd = openSync(dbPath, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4104);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 describe('server start warnings', () => {
   test('logs trusted proxies covering every address', async (t) => {

@@ -6,8 +6,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 import { AtsAuthError } from '../errors.ts';
+import { describeSystemError } from '../system-errors.ts';
 
 export interface JwtSecret {
   value: string;
@@ -27,13 +29,34 @@ export function secretPathFor(dbPath: string): string {
   return `${dbPath}.secret`;
 }
 
+/** Returns what to do about a failed file operation on the secret file at `path`. */
+function fixFor(code: string | undefined, path: string): string {
+  switch (code) {
+    case 'ENOENT':
+      return `create the directory ${dirname(path)}`;
+    case 'EACCES':
+    case 'EPERM':
+      return `let this user read and write ${path} and its directory`;
+    case 'EISDIR':
+      return `move the directory ${path} away, as the secret file goes there`;
+    case 'ENOTDIR':
+      return `make ${dirname(path)} a directory`;
+    case 'EROFS':
+      return 'keep the database on a writable file system';
+    case 'ENOSPC':
+      return 'free some disk space';
+    default:
+      return 'fix the file';
+  }
+}
+
 function fileError(action: string, path: string, error: unknown): AtsAuthError {
-  const code = (error as NodeJS.ErrnoException).code ?? 'error';
+  const code = (error as NodeJS.ErrnoException).code;
 
   return new AtsAuthError(
     'ERR_CONFIG',
-    `Cannot ${action} the JWT secret file: ${path}: ${code}; fix its permissions, ` +
-      'or set ATSAUTH_SERVER_JWT_SECRET',
+    `Cannot ${action} the JWT secret file: ${path}: ${describeSystemError(error)}: ` +
+      `${fixFor(code, path)}, or set ATSAUTH_SERVER_JWT_SECRET`,
     { cause: error },
   );
 }

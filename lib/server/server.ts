@@ -10,13 +10,14 @@ import type { Socket } from 'node:net';
 
 import { AtsAuthError } from '../errors.ts';
 import { openDatabase } from '../store/db.ts';
+import { describeSystemError } from '../system-errors.ts';
 import type { ServerConfig } from './config.ts';
 import { noteClientError } from './http.ts';
 import type { ServerLog } from './log.ts';
 import { handleRequest } from './routes.ts';
 import { resolveJwtSecret } from './secret.ts';
 import type { JwtSecret } from './secret.ts';
-import { createServices } from './services.ts';
+import { createServices, prepareDatabase } from './services.ts';
 import type { Services } from './services.ts';
 import type { ThrottleOptions } from './throttle.ts';
 import { startMaintenance } from './maintenance.ts';
@@ -41,15 +42,35 @@ function formatUrl(address: string, port: number): string {
   return address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
 }
 
+/** Returns what to do when listening failed with the errno `code`. */
+function listenFixFor(code: string | undefined, port: number): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      return `stop the process that uses port ${port}, or set ATSAUTH_SERVER_LISTEN_PORT to a free port`;
+    case 'EADDRNOTAVAIL':
+      return (
+        'set ATSAUTH_SERVER_LISTEN_ADDRESS to an address of this host, such as 127.0.0.1, ' +
+        'or 0.0.0.0 for all interfaces'
+      );
+    case 'EACCES':
+    case 'EPERM':
+      return 'ports below 1024 need privileges: set ATSAUTH_SERVER_LISTEN_PORT to 1024 or more';
+    case 'EAFNOSUPPORT':
+      return 'this host has no IPv6: set ATSAUTH_SERVER_LISTEN_ADDRESS to an IPv4 address';
+    default:
+      return 'check ATSAUTH_SERVER_LISTEN_ADDRESS and ATSAUTH_SERVER_LISTEN_PORT';
+  }
+}
+
 function listen(server: Server, config: ServerConfig): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const where = `${config.listenAddress}:${config.listenPort}`;
+      const fix = listenFixFor(error.code, config.listenPort);
       reject(
         new AtsAuthError(
           'ERR_CONFIG',
-          `Cannot listen on ${where}: ${error.code ?? error.message}; free the port or set ` +
-            'ATSAUTH_SERVER_LISTEN_ADDRESS and ATSAUTH_SERVER_LISTEN_PORT',
+          `Cannot listen on ${where}: ${describeSystemError(error)}: ${fix}`,
           { cause: error },
         ),
       );
@@ -127,6 +148,9 @@ async function startOnDatabase(
   const store = openDatabase(config.dbPath, { busyTimeoutMs: config.busyTimeoutMs });
   let services: Services;
   try {
+    // Checked and written first, so that a damaged or read-only database fails the start
+    // before a secret file is generated beside it.
+    prepareDatabase(store, config);
     const secret = resolveJwtSecret(config.jwtSecret, store.path);
     logSecretSource(log, secret);
 
@@ -160,7 +184,9 @@ async function startOnDatabase(
   }
 
   // Errors after the listen, such as EMFILE on accept, must not crash the process.
-  server.on('error', (error) => log.error('HTTP server error', error));
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    log.error(`Cannot accept connections: ${describeSystemError(error)}`);
+  });
 
   const maintenance = startMaintenance(services, options.reloadIntervalMs ?? 500);
   const url = formatUrl(config.listenAddress, port);

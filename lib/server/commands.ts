@@ -6,7 +6,9 @@
 import type { CommandContext, CommandSpec } from '../cli/command.ts';
 import { loadServerConfig } from './config.ts';
 import { createServerLog } from './log.ts';
+import type { ServerLog } from './log.ts';
 import { startServer } from './server.ts';
+import type { RunningServer } from './server.ts';
 import { userCommands } from './user-commands.ts';
 import { formatConfigDefaults } from './variables.ts';
 
@@ -18,6 +20,29 @@ function waitForAbort(signal: AbortSignal): Promise<unknown> {
   });
 }
 
+/**
+ * Exits at once on a second SIGINT or SIGTERM during the shutdown, after logging how many
+ * requests that drops. Prepended, so that it runs before the CLI's own signal handler.
+ */
+function exitOnSecondSignal(log: ServerLog, running: RunningServer): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    const count = running.inFlightRequests;
+    log.warning(
+      `Received ${signal} again: exiting now and dropping ${count} ` +
+        `request${count === 1 ? '' : 's'} in flight`,
+    );
+    log.flush();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.prependListener('SIGINT', onSignal);
+  process.prependListener('SIGTERM', onSignal);
+
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
 async function runServer(context: CommandContext): Promise<number> {
   const config = loadServerConfig(context.env);
   const log = createServerLog({ json: config.logJson, stream: context.stderr });
@@ -25,7 +50,12 @@ async function runServer(context: CommandContext): Promise<number> {
 
   const reason = await waitForAbort(context.signal);
   log.info(`Stopping on ${typeof reason === 'string' ? reason : 'request'}`);
-  await running.close();
+  const stopWatching = exitOnSecondSignal(log, running);
+  try {
+    await running.close();
+  } finally {
+    stopWatching();
+  }
 
   return 0;
 }

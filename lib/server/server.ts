@@ -34,6 +34,8 @@ export interface RunningServer {
   url: string;
   port: number;
   services: Services;
+  /** Number of requests received whose response has not finished yet. */
+  readonly inFlightRequests: number;
   /** Stops the server as described above; resolves when the database is closed. */
   close(): Promise<void>;
 }
@@ -162,6 +164,7 @@ async function startOnDatabase(
   }
   log.info(`Database: ${store.path}`);
 
+  let inFlightRequests = 0;
   const server = createServer(
     {
       maxHeaderSize: config.maxHeaderBytes,
@@ -170,7 +173,11 @@ async function startOnDatabase(
       // Timeouts are only checked this often; Node's default of 30 s lets slow clients linger.
       connectionsCheckingInterval: 1000,
     },
-    (req, res) => handleRequest(services, req, res),
+    (req, res) => {
+      inFlightRequests++;
+      res.once('close', () => inFlightRequests--);
+      handleRequest(services, req, res);
+    },
   );
   server.on('clientError', (error, socket) => handleClientError(log, error, socket as Socket));
 
@@ -195,7 +202,15 @@ async function startOnDatabase(
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= shutdown(server, services, maintenance));
 
-  return { url, port, services, close };
+  return {
+    url,
+    port,
+    services,
+    get inFlightRequests() {
+      return inFlightRequests;
+    },
+    close,
+  };
 }
 
 async function shutdown(server: Server, services: Services, maintenance: { stop(): void }) {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import type { TestContext } from 'node:test';
 
 import { makeTempDir, runCli, startTestServer } from './helpers/server.ts';
 
@@ -192,4 +195,114 @@ describe('user commands', () => {
 
     assert.equal(await waitForVerifyStatus(server.url, token, 204), 204);
   });
+
+  test('logout_all after user remove answers 404', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'password\n');
+    const server = await startTestServer(t, { dbPath: env.ATSAUTH_DB, env: { ATSAUTH_SERVER_TRUSTED_PROXIES: '127.0.0.1' } });
+    const token = await tokenFor(server.url, 'marco', 'password');
+
+    const removed = await runCli(['user', 'remove', 'marco'], env);
+    const response = await fetch(`${server.url}/user/logout_all`, { method: 'POST', headers: { 'x-auth-userid': 'marco' } });
+
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(response.status, 404);
+    assert.equal(await waitForVerifyStatus(server.url, token, 401), 401);
+  });
+
+  const similarNames = [
+    { existing: 'admin', added: 'Admin' },
+    { existing: 'admin', added: 'ADMIN' },
+    { existing: 'Marco.Rossi', added: 'marco.rossi' },
+  ];
+  for (const { existing, added } of similarNames) {
+    test(`user add rejects ${added} next to ${existing}`, async (t) => {
+      const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+      await runCli(['user', 'add', existing, '--password-stdin'], env, 'pw\n');
+
+      const result = await runCli(['user', 'add', added, '--password-stdin'], env, 'pw\n');
+      const listed = await runCli(['user', 'list', '-f', 'value', '-c', 'name'], env);
+
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`User name ${added} clashes with the existing user ${existing}: `));
+      assert.equal(listed.stdout, `${existing}\n`);
+    });
+  }
+
+  const badNames = [
+    { name: 'bad\u0007name', rule: 'it contains a control or formatting character' },
+    { name: ' marco', rule: 'it starts or ends with white space' },
+    { name: 'marco ', rule: 'it starts or ends with white space' },
+    { name: 'm'.repeat(129), rule: 'it is longer than 128 characters' },
+    { name: 'märco', rule: 'it contains a character other than those allowed' },
+  ];
+  for (const { name, rule } of badNames) {
+    test(`user add names the rule for ${JSON.stringify(name.slice(0, 12))}`, async (t) => {
+      const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+      const result = await runCli(['user', 'add', name, '--password-stdin'], env, 'pw\n');
+
+      assert.equal(result.code, 2);
+      assert.ok(result.stderr.includes(`: ${rule}; use 1 to 128 letters, digits`), result.stderr);
+      assert.doesNotMatch(result.stderr, /\u0007/);
+    });
+  }
+
+  test('user list reads a read-only directory', async (t) => {
+    const directory = makeTempDir(t);
+    const env = { ATSAUTH_DB: join(directory, 'ats-auth.db') };
+    await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'pw\n');
+    const makeWritable = makeReadOnly(t, directory);
+    if (makeWritable === undefined) return;
+
+    let listed;
+    let added;
+    try {
+      listed = await runCli(['user', 'list', '-f', 'value', '-c', 'name'], env);
+      added = await runCli(['user', 'add', 'lucia', '--password-stdin'], env, 'pw\n');
+    } finally {
+      makeWritable();
+    }
+
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout, 'marco\n');
+    assert.equal(added.code, 1);
+    assert.match(added.stderr, /ats-auth: error: (Database is read-only|Cannot open the database)/);
+  });
+
+  for (const args of [['user', 'list'], ['user', 'add', 'lucia', '--password-stdin'], ['user', 'remove', 'marco']]) {
+    test(`${args.slice(0, 2).join(' ')} names a damaged database and the fix`, async (t) => {
+      const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+      await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'pw\n');
+      const fd = openSync(env.ATSAUTH_DB, 'r+');
+      writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4104);
+      closeSync(fd);
+
+      const result = await runCli(args, env, 'pw\n');
+
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`^ats-auth: error: Database file is corrupt.*: ${env.ATSAUTH_DB}: restore it from a backup`));
+      assert.ok(result.stderr.includes(`sqlite3 ${env.ATSAUTH_DB} .recover`), result.stderr);
+      assert.doesNotMatch(result.stderr, /unexpected failure/);
+    });
+  }
 });
+
+/**
+ * Makes `directory` read-only: chmod, or chattr +i as root, whom file modes do not stop.
+ * Returns the function that undoes it, or undefined, skipping the test, when neither works.
+ */
+function makeReadOnly(t: TestContext, directory: string): (() => void) | undefined {
+  if (process.getuid?.() !== 0) {
+    chmodSync(directory, 0o555);
+    return () => chmodSync(directory, 0o755);
+  }
+
+  try {
+    execFileSync('chattr', ['+i', directory], { stdio: 'ignore' });
+  } catch {
+    t.skip('running as root on a file system without chattr +i');
+    return undefined;
+  }
+
+  return () => execFileSync('chattr', ['-i', directory]);
+}

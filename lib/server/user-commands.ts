@@ -18,10 +18,16 @@ import {
   readOutputSettings,
   selectColumns,
 } from '../format/output.ts';
-import { openDatabase, runTransaction } from '../store/db.ts';
+import {
+  checkIntegrity,
+  isSqliteError,
+  openDatabase,
+  runTransaction,
+  toStoreError,
+} from '../store/db.ts';
 import type { Store } from '../store/db.ts';
 import { revokeAllTokensOf } from '../store/revocations.ts';
-import { UserStore, assertValidUsername } from '../store/users.ts';
+import { UserStore, assertValidUsername, nameTakenError } from '../store/users.ts';
 import { hashPassword } from '../users/password.ts';
 import { readInteger } from './config.ts';
 import { defaultOf } from './variables.ts';
@@ -33,13 +39,17 @@ const PASSWORD_STDIN = {
   help: 'read the password from the first line of standard input',
 } as const;
 
+/** The access a command needs: `create` may make a new file, and `read` only reads. */
+type Access = 'create' | 'write' | 'read';
+
 /**
  * Opens the database named by ATSAUTH_DB. Only `create` makes a new file, so that a
- * mistyped path fails instead of showing an empty user list.
+ * mistyped path fails instead of showing an empty user list. `read` opens it read-only,
+ * so that listing works on a database in a read-only directory.
  */
-function openUserDatabase(context: CommandContext, create: boolean): Store {
+function openUserDatabase(context: CommandContext, access: Access): Store {
   const path = context.env['ATSAUTH_DB'] || defaultOf('ATSAUTH_DB');
-  if (!create && !existsSync(path)) {
+  if (access !== 'create' && !existsSync(path)) {
     throw new AtsAuthError(
       'ERR_NOT_FOUND',
       `Database not found: ${resolve(path)}: set ATSAUTH_DB to the server's database, ` +
@@ -49,18 +59,32 @@ function openUserDatabase(context: CommandContext, create: boolean): Store {
 
   const busyTimeoutMs = readInteger(context.env, 'ATSAUTH_DB_BUSY_TIMEOUT_MS', 0, 600_000);
 
-  return openDatabase(path, { busyTimeoutMs });
+  const store = openDatabase(path, { busyTimeoutMs, readOnly: access === 'read' });
+  // A damaged database fails here with the fix, before a write can spread the damage.
+  try {
+    checkIntegrity(store);
+  } catch (error) {
+    store.db.close();
+    throw error;
+  }
+
+  return store;
 }
 
-/** Runs `work` on the database, then closes the database, also when `work` throws. */
+/**
+ * Runs `work` on the database, then closes the database, also when `work` throws. SQLite
+ * errors, such as a damaged page found only now, become ERR_STORE naming the file.
+ */
 async function withUsers<T>(
   context: CommandContext,
   work: (store: Store, users: UserStore) => Promise<T>,
-  create = false,
+  access: Access = 'write',
 ): Promise<T> {
-  const store = openUserDatabase(context, create);
+  const store = openUserDatabase(context, access);
   try {
     return await work(store, new UserStore(store.db));
+  } catch (error) {
+    throw isSqliteError(error) ? toStoreError(error, store.path) : error;
   } finally {
     store.db.close();
   }
@@ -104,10 +128,9 @@ const userAdd: CommandSpec = {
   run: (context, args) =>
     withUsers(context, async (store, users) => {
       const name = nameArgument(args);
-      if (users.find(name) !== undefined) {
-        const hint = `use "user passwd ${name}" to change the password`;
-        throw new AtsAuthError('ERR_CONFLICT', `User ${name} already exists: ${hint}`);
-      }
+      // Checked before the password prompt too, so that a taken name fails before typing.
+      const existing = users.findSimilarName(name);
+      if (existing !== undefined) throw nameTakenError(name, existing);
 
       const isAdmin = args.values['admin'] === true;
       const passwordHash = await readNewPassword(context, args, name);
@@ -115,7 +138,7 @@ const userAdd: CommandSpec = {
       context.log.info(`User ${name} added${isAdmin ? ' as an administrator' : ''}.`);
 
       return 0;
-    }, true),
+    }, 'create'),
 };
 
 const userPasswd: CommandSpec = {
@@ -158,12 +181,16 @@ const userList: CommandSpec = {
     // (exit status 2) even when ATSAUTH_DB is wrong as well.
     selectColumns(settings.columns, USER_COLUMNS, USER_COLUMNS);
 
-    return withUsers(context, async (_store, users) => {
-      const rows = users.list().map((user) => [user.name, user.isAdmin]);
-      context.stdout.write(formatList(USER_COLUMNS, rows, settings));
+    return withUsers(
+      context,
+      async (_store, users) => {
+        const rows = users.list().map((user) => [user.name, user.isAdmin]);
+        context.stdout.write(formatList(USER_COLUMNS, rows, settings));
 
-      return 0;
-    });
+        return 0;
+      },
+      'read',
+    );
   },
 };
 

@@ -45,6 +45,8 @@ export interface CheckedToken {
   revocationKey: string;
   /** The token id of `revocationKey`, made once so that each check only looks it up. */
   revocationId: TokenId;
+  /** RevocationSet.version when the token was last found not revoked, or -1. */
+  validAtVersion: number;
 }
 
 export interface TokenServiceOptions {
@@ -91,6 +93,7 @@ function readClaims(token: string, payload: JsonObject): CheckedToken {
     expSeconds: exp,
     revocationKey,
     revocationId: tokenIdOf(revocationKey),
+    validAtVersion: -1,
   };
 }
 
@@ -140,6 +143,9 @@ export class TokenService {
     if (nowSeconds >= checked.expSeconds) {
       throw new AtsAuthError('ERR_TOKEN_EXPIRED', 'Token has expired: request a new token');
     }
+    // Nothing was revoked since this token last passed, so the lookups would pass again.
+    if (checked.validAtVersion === revocations.version) return checked;
+
     if (revocations.hasTokenId(checked.revocationId)) {
       throw new AtsAuthError('ERR_TOKEN_REVOKED', 'Token has been revoked');
     }
@@ -147,6 +153,7 @@ export class TokenService {
       throw new AtsAuthError('ERR_TOKEN_REVOKED', 'Token has been revoked');
     }
 
+    checked.validAtVersion = revocations.version;
     return checked;
   }
 

@@ -23,6 +23,7 @@ export class RevocationSet {
   #tokens = new TokenIdSet();
   #notBefore = new Map<string, number>();
   #purgedUntilUs = 0;
+  #version = 0;
   #lastDataVersion: unknown;
 
   /** Loads both tables; throws whatever SQLite throws on an unreadable database. */
@@ -37,6 +38,14 @@ export class RevocationSet {
   /** Number of single revoked tokens held in memory. */
   get tokenCount(): number {
     return this.#tokens.size;
+  }
+
+  /**
+   * Counter that grows whenever a revocation may have been added. A token found not
+   * revoked at one version needs no new lookup while the version stays the same.
+   */
+  get version(): number {
+    return this.#version;
   }
 
   /** Revocations of tokens expiring up to this time, in microseconds, have been dropped. */
@@ -68,6 +77,7 @@ export class RevocationSet {
     this.#reloadNotBefore();
     this.#purgedUntilUs = this.#settings.read('purged_until_us');
     this.#lastDataVersion = this.#readDataVersion();
+    this.#version++;
   }
 
   /**
@@ -91,6 +101,7 @@ export class RevocationSet {
 
     await this.#batcher.submit(() => this.#table.insertToken(token));
     this.#tokens.add(id, token.expiresAtUs);
+    this.#version++;
   }
 
   /**
@@ -101,6 +112,7 @@ export class RevocationSet {
     await this.#batcher.submit(() => this.#table.raiseNotBefore(name, notBeforeUs, expiresAtUs));
 
     this.#notBefore.set(name, Math.max(this.notBeforeOf(name), notBeforeUs));
+    this.#version++;
   }
 
   /**
@@ -114,7 +126,9 @@ export class RevocationSet {
     });
 
     const dropped = this.#tokens.deleteExpired(nowUs);
+    // The not-before times come back from disk, with any that another process committed.
     this.#reloadNotBefore();
+    this.#version++;
     this.#purgedUntilUs = Math.max(this.#purgedUntilUs, nowUs);
 
     return dropped;

@@ -7,7 +7,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { AtsAuthError, exitStatusFor, interruptionError } from '../errors.ts';
 import { describeSystemError } from '../system-errors.ts';
 import { UnknownCommandError, parseCommandArgs, splitCommandLine } from './argv.ts';
-import type { CommandContext, CommandSpec } from './command.ts';
+import type { CommandContext, CommandSpec, GlobalOptions } from './command.ts';
 import { PROGRAM, formatCommandHelp, formatMainHelp } from './help.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
@@ -36,7 +36,16 @@ function processIo(): CliIo {
   handleWriteErrors(process.stdout, 'standard output');
   handleWriteErrors(process.stderr, 'standard error');
 
-  return { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  return {
+    env: process.env,
+    // Node creates the stdin stream on the first read of process.stdin, which loads the
+    // stream modules, so a getter leaves that cost to the commands that read stdin.
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+  };
 }
 
 /** Writes a failure the way cliff does: one line, or the stack too with --debug. */
@@ -151,14 +160,38 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     return exitStatusFor(error);
   }
 
-  return runCommand(command, rest, { ...io, log, globals }, globals.debug);
+  return runCommand(command, rest, io, log, globals);
+}
+
+/**
+ * Builds the context a command runs with. It passes stdin on through a getter rather than
+ * a spread of `io`, because a spread reads io.stdin, which creates the stream.
+ */
+function createCommandContext(
+  io: CliIo,
+  log: Logger,
+  globals: GlobalOptions,
+  signal: AbortSignal,
+): CommandContext {
+  return {
+    log,
+    globals,
+    env: io.env,
+    get stdin() {
+      return io.stdin;
+    },
+    stdout: io.stdout,
+    stderr: io.stderr,
+    signal,
+  };
 }
 
 async function runCommand(
   command: CommandSpec,
   rest: readonly string[],
-  base: Omit<CommandContext, 'signal'>,
-  debug: boolean,
+  io: CliIo,
+  log: Logger,
+  globals: GlobalOptions,
 ): Promise<number> {
   const controller = new AbortController();
   const stopWatching = watchSignals(controller);
@@ -166,13 +199,13 @@ async function runCommand(
   try {
     const args = parseCommandArgs(command, rest);
 
-    return await command.run({ ...base, signal: controller.signal }, args);
+    return await command.run(createCommandContext(io, log, globals, controller.signal), args);
   } catch (error) {
     const failure = normaliseError(error, controller.signal);
     const status = exitStatusFor(failure, command.detailedExitStatus === true);
-    reportError(failure, base.log, debug);
+    reportError(failure, log, globals.debug);
     // The JSON line comes last on stderr, so that `tail -n 1` finds it after any log lines.
-    if (requestsJsonOutput(rest)) base.log.error(formatErrorJson(failure, status));
+    if (requestsJsonOutput(rest)) log.error(formatErrorJson(failure, status));
 
     return status;
   } finally {

@@ -293,7 +293,7 @@ describe('server start failures', () => {
     damagePage(dbPath);
     const stderr = await failedStart(serverEnv(dbPath));
 
-    assert.match(stderr, new RegExp(`Database file is corrupt .*: ${dbPath}: restore it from a backup`));
+    assert.match(stderr, new RegExp(`Database file is corrupt.*: ${dbPath}: restore it from a backup`));
     assert.ok(stderr.includes(`sqlite3 ${dbPath} .recover`), stderr);
     assert.doesNotMatch(stderr, /unexpected failure/);
   });

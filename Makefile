@@ -49,3 +49,14 @@ dist/npm/ats-auth.cjs: $(NODE_STAMP) $(BUNDLE_SOURCES) scripts/build-npm.ts
 
 bench-startup: dist/ats-auth
 	node bench/startup.ts dist/ats-auth
+
+# Every benchmark against a baseline measured in the same run (docs/BENCHMARKS.md): the
+# server, login, revocation and codec benchmarks, then start-up of the executable, which
+# bench-startup builds first.
+bench: install
+	@started=$$(date +%s); \
+	node bench/run.ts && \
+	if [ -f bench/startup.ts ]; then echo; $(MAKE) --no-print-directory bench-startup; fi; \
+	status=$$?; \
+	echo "make bench took $$(( $$(date +%s) - started )) s"; \
+	exit $$status

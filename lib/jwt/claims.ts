@@ -22,12 +22,15 @@ export interface ClaimOptions {
 // stops while the machine sleeps and ignores wall-clock corrections. So its offset to
 // Date.now() is taken again whenever the two drift further apart than this.
 const MAX_CLOCK_DRIFT_MS = 100;
-let wallClockOffsetMs = Date.now() - performance.now();
+// Taken on the first call rather than at load, because the first use of `performance`
+// loads Node's perf_hooks modules, a cost `help` and `--version` need not pay.
+let wallClockOffsetMs: number | undefined;
 
 /** Returns the current wall-clock time as NumericDate seconds with microsecond precision. */
 export function nowSeconds(): number {
   const monotonicMs = performance.now();
   const wallMs = Date.now();
+  wallClockOffsetMs ??= wallMs - monotonicMs;
   let nowMs = wallClockOffsetMs + monotonicMs;
   if (Math.abs(nowMs - wallMs) > MAX_CLOCK_DRIFT_MS) {
     wallClockOffsetMs = wallMs - monotonicMs;

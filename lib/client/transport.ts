@@ -1,12 +1,13 @@
 /**
  * Process-wide transport settings for fetch: extra trusted CA certificates for servers
  * with a private CA, and the HTTP(S)_PROXY and NO_PROXY variables.
+ *
+ * node:crypto, node:tls and node:http are loaded with process.getBuiltinModule() where
+ * they are used. Imported at the top, they would load for every command that imports this
+ * module, even one that never connects, and loading node:crypto initialises OpenSSL.
  */
 
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { setGlobalProxyFromEnv } from 'node:http';
-import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 
 import { AtsAuthError } from '../errors.ts';
 
@@ -31,6 +32,7 @@ export function readCaFile(path: string, origin: string): string[] {
     );
   }
 
+  const { X509Certificate } = process.getBuiltinModule('node:crypto');
   for (const pem of certificates) {
     try {
       new X509Certificate(pem);
@@ -47,6 +49,7 @@ export function readCaFile(path: string, origin: string): string[] {
 /** Trusts the certificates of `caFile` in addition to the default ones, for this process. */
 export function trustCaFile(caFile: string, origin: string): void {
   const extra = readCaFile(caFile, origin);
+  const { getCACertificates, setDefaultCACertificates } = process.getBuiltinModule('node:tls');
   setDefaultCACertificates([...getCACertificates('default'), ...extra]);
 }
 
@@ -61,7 +64,7 @@ export function useProxyFromEnv(env: Readonly<Record<string, string | undefined>
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && /^(https?_proxy|no_proxy)$/i.test(name)) proxyEnv[name] = value;
   }
-  setGlobalProxyFromEnv(proxyEnv);
+  process.getBuiltinModule('node:http').setGlobalProxyFromEnv(proxyEnv);
 
   return true;
 }

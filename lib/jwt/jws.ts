@@ -6,7 +6,7 @@
  */
 
 import { Buffer } from 'node:buffer';
-import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import type * as NodeCrypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 
 import { AtsAuthError } from '../errors.ts';
@@ -32,6 +32,18 @@ const actualUnits = Buffer.alloc(SIGNATURE_SEGMENT_LENGTH * 2);
 
 /** The header ats.auth writes; tokens that carry it skip header parsing. */
 const HEADER_SEGMENT = encodeBase64Url('{"alg":"HS256","typ":"JWT"}');
+
+let cryptoModule: typeof NodeCrypto | undefined;
+
+/**
+ * Loads node:crypto on first use. Loading it initialises OpenSSL, which adds about 5 ms to
+ * the start of the CLI (docs/BENCHMARKS.md), and `token decode` without a secret needs none.
+ */
+function loadCrypto(): typeof NodeCrypto {
+  cryptoModule ??= process.getBuiltinModule('node:crypto');
+
+  return cryptoModule;
+}
 
 /** A token split into its parts; nothing in it is trusted until verifyHs256() returns it. */
 export interface DecodedJwt {
@@ -65,7 +77,7 @@ export function createHs256Key(secret: string | Uint8Array): KeyObject {
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
   if (bytes.byteLength === 0) throw new TypeError('The HS256 secret must not be empty');
 
-  return createSecretKey(bytes);
+  return loadCrypto().createSecretKey(bytes);
 }
 
 /** Signs `payload` with HS256 under the ats.auth header and returns the compact token. */
@@ -73,7 +85,8 @@ export function signHs256(payload: JsonObject, key: KeyObject): string {
   if (!isJsonObject(payload)) throw new TypeError('The JWT payload must be a plain object');
 
   const signingInput = `${HEADER_SEGMENT}.${encodeBase64Url(JSON.stringify(payload))}`;
-  const signature = createHmac('sha256', key).update(signingInput).digest('base64url');
+  const hmac = loadCrypto().createHmac('sha256', key);
+  const signature = hmac.update(signingInput).digest('base64url');
 
   return `${signingInput}.${signature}`;
 }
@@ -201,6 +214,7 @@ export function hasValidSignature(
   // A truncated HMAC is weaker and RFC 7518, section 3.2 never allows it for HS256.
   if (decoded.signature.byteLength !== HS256_SIGNATURE_BYTES) return false;
 
+  const { createHmac, timingSafeEqual } = loadCrypto();
   const expected = createHmac('sha256', key).update(decoded.signingInput).digest();
 
   return timingSafeEqual(expected, decoded.signature);
@@ -215,6 +229,7 @@ function matchesSignatureSegment(signingInput: string, segment: string, key: Key
   assertSecretKey(key);
   if (segment.length !== SIGNATURE_SEGMENT_LENGTH) return false;
 
+  const { createHmac, timingSafeEqual } = loadCrypto();
   const expected = createHmac('sha256', key).update(signingInput).digest('base64url');
   expectedUnits.write(expected, 'utf16le');
   actualUnits.write(segment, 'utf16le');

@@ -1,14 +1,14 @@
 /**
  * Every command of the CLI, in one list that the parser, the help and the completion
- * scripts read.
+ * scripts read. The list contains the commands' descriptions, and each `run` imports the
+ * modules that do the work, so that a command loads only what it uses.
  */
 
 import { AtsAuthError } from '../errors.ts';
 import { serverCommands } from '../server/commands.ts';
 import type { CommandSpec } from './command.ts';
-import { tokenDecode, tokenVerify } from './commands/inspect.ts';
-import { tokenCreate, tokenRevoke, tokenRevokeAll } from './commands/token.ts';
-import { bashCompletion, fishCompletion, plainCompletion, zshCompletion } from './completion.ts';
+import { tokenDecode, tokenVerify } from './commands/inspect-specs.ts';
+import { tokenCreate, tokenRevoke, tokenRevokeAll } from './commands/token-specs.ts';
 import { PROGRAM, commandName, formatCommandHelp, formatMainHelp } from './help.ts';
 
 const help: CommandSpec = {
@@ -64,6 +64,9 @@ const complete: CommandSpec = {
       throw new AtsAuthError('ERR_USAGE', `Invalid --name "${name}": use letters, digits, ".", "_", "+" or "-"`);
     }
 
+    const { bashCompletion, fishCompletion, plainCompletion, zshCompletion } = await import(
+      './completion.ts'
+    );
     const shell = args.values['shell'] ?? 'bash';
     if (shell === 'bash') context.stdout.write(bashCompletion(name, commands));
     else if (shell === 'zsh') context.stdout.write(zshCompletion(name, commands));

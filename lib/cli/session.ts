@@ -9,43 +9,10 @@ import type { HttpOptions } from '../client/http.ts';
 import { trustCaFile, useProxyFromEnv } from '../client/transport.ts';
 import { AtsAuthError } from '../errors.ts';
 import { MAX_TOKEN_LENGTH } from '../jwt/jws.ts';
-import type { CommandContext, OptionSpec, ParsedArgs } from './command.ts';
+import type { CommandContext, ParsedArgs } from './command.ts';
 import { obtainPassword, readFirstLine } from './prompt.ts';
+import { DEFAULT_TIMEOUT_SECONDS } from './session-options.ts';
 import { parseSeconds } from './time-options.ts';
-
-export const DEFAULT_TIMEOUT_SECONDS = 30;
-
-/** Options every command that talks to the server accepts. */
-export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
-  {
-    name: 'timeout',
-    type: 'string',
-    metavar: 'SECONDS',
-    help: `seconds to wait for the server to connect and answer (default: ${DEFAULT_TIMEOUT_SECONDS}, or ATS_AUTH_TIMEOUT)`,
-  },
-  {
-    name: 'ca-file',
-    type: 'string',
-    metavar: 'FILE',
-    completeFiles: true,
-    help: 'PEM file of CA certificates to trust for an https server_url, in addition to the defaults (default: ATS_AUTH_CA_FILE, else [session] ca_file)',
-  },
-];
-
-/** Password options shared by the commands that log in. */
-export const PASSWORD_OPTIONS: readonly OptionSpec[] = [
-  {
-    name: 'password',
-    type: 'string',
-    metavar: 'PASSWORD',
-    help: 'password (will use OS_PASSWORD if missing, will prompt if OS_PASSWORD is also missing)',
-  },
-  {
-    name: 'password-stdin',
-    type: 'boolean',
-    help: 'read the password from the first line of standard input',
-  },
-];
 
 /**
  * Returns the token named by a positional: the text, `-` for standard input, or

@@ -1,6 +1,7 @@
 /**
- * `token decode` and `token verify`, which read a token without a server. Decode shows any
- * token, expired or not. Verify checks it and exits with one status per outcome.
+ * The implementation of `token decode` and `token verify`, whose options are in
+ * inspect-specs.ts. Decode shows any token, expired or not. Verify checks it and exits
+ * with one status per outcome.
  */
 
 import { sendRequest } from '../../client/http.ts';
@@ -9,43 +10,16 @@ import { AtsAuthError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { ClaimOptions } from '../../jwt/claims.ts';
 import { nowSeconds } from '../../jwt/claims.ts';
-import { createHs256Key, decodeJwt, verifyHs256 } from '../../jwt/jws.ts';
+import { createHs256Key, decodeJwt, hasValidSignature, verifyHs256 } from '../../jwt/jws.ts';
+import type { DecodedJwt } from '../../jwt/jws.ts';
 import { isJsonObject } from '../../jwt/json.ts';
-import {
-  RECORD_FORMATS,
-  formatRecord,
-  outputOptions,
-  readOutputSettings,
-} from '../../format/output.ts';
-import type { CommandSpec, OptionSpec, ParsedArgs, PositionalSpec } from '../command.ts';
-import { SECRET_FILE_OPTION, SECRET_SOURCES, resolveJwtSecret } from '../secret-file.ts';
-import {
-  CONNECTION_OPTIONS,
-  httpOptionsFor,
-  loadSessionConfig,
-  readTokenArgument,
-} from '../session.ts';
+import { formatRecord, readOutputSettings } from '../../format/output.ts';
+import type { CommandContext, ParsedArgs } from '../command.ts';
+import { SECRET_SOURCES, resolveJwtSecret } from '../secret-file.ts';
+import { httpOptionsFor, loadSessionConfig, readTokenArgument } from '../session.ts';
 import { parseDurationSeconds, parseTime } from '../time-options.ts';
-import {
-  TOKEN_COLUMNS,
-  checkSignature,
-  describeColumnsHelp,
-  describeToken,
-} from './token-record.ts';
-
-/** Option that fixes the time of the checks, so that a check gives the same result later. */
-export const NOW_OPTION: OptionSpec = {
-  name: 'now',
-  type: 'string',
-  metavar: 'TIME',
-  help: 'check times against TIME, in NumericDate seconds or ISO 8601 (default: the clock)',
-};
-
-export const TOKEN_POSITIONAL: PositionalSpec = {
-  name: 'token',
-  help: 'the token; - reads it from standard input (default: ATS_AUTH_TOKEN)',
-  optional: true,
-};
+import { TOKEN_COLUMNS, describeToken } from './token-record.ts';
+import type { SignatureState } from './token-record.ts';
 
 /** Returns --now in seconds, or the current time. */
 export function readNow(args: ParsedArgs): number {
@@ -54,34 +28,35 @@ export function readNow(args: ParsedArgs): number {
   return typeof value === 'string' ? parseTime(value, '--now') : nowSeconds();
 }
 
-export const tokenDecode: CommandSpec = {
-  words: ['token', 'decode'],
-  summary: 'Show the header and claims of a token',
-  options: [SECRET_FILE_OPTION, NOW_OPTION, ...outputOptions(RECORD_FORMATS, 'table')],
-  positionals: [TOKEN_POSITIONAL],
-  epilog: describeColumnsHelp(
-    'Shows any token, expired or not, without a server. The signature is checked when a ' +
-      'secret is given; otherwise the claims are UNVERIFIED. ',
-  ),
-  async run(context, args) {
-    const settings = readOutputSettings(args, 'table');
-    const now = readNow(args);
-    const secret = resolveJwtSecret(context, args, loadSessionConfig(context));
-    const token = await readTokenArgument(context, args.positionals[0]);
-    context.log.addSecret(token);
+/** Reports whether the signature matches `secret`, without looking at the claims. */
+function checkSignature(decoded: DecodedJwt, secret: string | undefined): SignatureState {
+  if (secret === undefined) return 'UNVERIFIED';
 
-    const decoded = decodeJwt(token);
-    const signature = checkSignature(decoded, secret);
-    if (signature === 'INVALID') {
-      context.log.warning('Signature verification failed: the token does not match the secret');
-    }
+  const alg = Object.hasOwn(decoded.header, 'alg') ? decoded.header['alg'] : undefined;
+  if (alg !== 'HS256') return 'INVALID';
 
-    const record = describeToken(decoded, now, signature);
-    context.stdout.write(formatRecord(record, TOKEN_COLUMNS, settings));
+  return hasValidSignature(decoded, createHs256Key(secret)) ? 'verified' : 'INVALID';
+}
 
-    return 0;
-  },
-};
+/** Runs `token decode`. Without a secret it computes no HMAC, so node:crypto stays unloaded. */
+export async function runTokenDecode(context: CommandContext, args: ParsedArgs) {
+  const settings = readOutputSettings(args, 'table');
+  const now = readNow(args);
+  const secret = resolveJwtSecret(context, args, loadSessionConfig(context));
+  const token = await readTokenArgument(context, args.positionals[0]);
+  context.log.addSecret(token);
+
+  const decoded = decodeJwt(token);
+  const signature = checkSignature(decoded, secret);
+  if (signature === 'INVALID') {
+    context.log.warning('Signature verification failed: the token does not match the secret');
+  }
+
+  const record = describeToken(decoded, now, signature);
+  context.stdout.write(formatRecord(record, TOKEN_COLUMNS, settings));
+
+  return 0;
+}
 
 function readClaimOptions(args: ParsedArgs): ClaimOptions {
   const options: ClaimOptions = { nowSeconds: readNow(args) };
@@ -151,71 +126,28 @@ export async function checkNotRevoked(serverUrl: URL, token: string, http: HttpO
   );
 }
 
-const VERIFY_EXIT_HELP = `Exit status:
-  0  the token is valid
-  1  another failure, such as an unreadable secret file or no server
-  2  usage error, such as no secret given
-  3  malformed token
-  4  bad signature, or an algorithm other than HS256
-  5  expired
-  6  not yet valid ("nbf" ahead)
-  7  "iss" or "sub" differs from --issuer or --subject
-  8  expires within --min-validity seconds
-  9  revoked, with --check-revoked`;
+/** Runs `token verify`: exit status 0 only for a valid token, else one per failure. */
+export async function runTokenVerify(context: CommandContext, args: ParsedArgs) {
+  const settings = readOutputSettings(args, 'table');
+  const claimOptions = readClaimOptions(args);
+  const config = loadSessionConfig(context);
+  const secret = resolveJwtSecret(context, args, config);
+  if (secret === undefined) {
+    throw new AtsAuthError(
+      'ERR_USAGE',
+      `Missing secret to verify the signature: ${SECRET_SOURCES}`,
+    );
+  }
 
-export const tokenVerify: CommandSpec = {
-  words: ['token', 'verify'],
-  summary: 'Verify the signature and claims of a token',
-  options: [
-    SECRET_FILE_OPTION,
-    { name: 'issuer', type: 'string', metavar: 'ISSUER', help: 'require this "iss" claim' },
-    { name: 'subject', type: 'string', metavar: 'SUBJECT', help: 'require this "sub" claim' },
-    {
-      name: 'leeway',
-      type: 'string',
-      metavar: 'SECONDS',
-      help: 'tolerate this clock difference to the issuer, in seconds (default: 0)',
-    },
-    NOW_OPTION,
-    {
-      name: 'min-validity',
-      type: 'string',
-      metavar: 'SECONDS',
-      help: 'fail when the token expires within this many seconds',
-    },
-    {
-      name: 'check-revoked',
-      type: 'boolean',
-      help: 'also ask the server (GET /token/verify) whether the token was revoked',
-    },
-    ...CONNECTION_OPTIONS,
-    ...outputOptions(RECORD_FORMATS, 'table'),
-  ],
-  positionals: [TOKEN_POSITIONAL],
-  epilog: `${VERIFY_EXIT_HELP}\n\n${describeColumnsHelp('')}`,
-  detailedExitStatus: true,
-  async run(context, args) {
-    const settings = readOutputSettings(args, 'table');
-    const claimOptions = readClaimOptions(args);
-    const config = loadSessionConfig(context);
-    const secret = resolveJwtSecret(context, args, config);
-    if (secret === undefined) {
-      throw new AtsAuthError(
-        'ERR_USAGE',
-        `Missing secret to verify the signature: ${SECRET_SOURCES}`,
-      );
-    }
+  const token = await readTokenArgument(context, args.positionals[0]);
+  context.log.addSecret(token);
+  const decoded = verifyHs256(token, createHs256Key(secret), claimOptions);
+  if (args.values['check-revoked'] === true) {
+    await checkNotRevoked(config.serverUrl, token, httpOptionsFor(context, args, config));
+  }
 
-    const token = await readTokenArgument(context, args.positionals[0]);
-    context.log.addSecret(token);
-    const decoded = verifyHs256(token, createHs256Key(secret), claimOptions);
-    if (args.values['check-revoked'] === true) {
-      await checkNotRevoked(config.serverUrl, token, httpOptionsFor(context, args, config));
-    }
+  const record = describeToken(decoded, claimOptions.nowSeconds ?? nowSeconds(), 'verified');
+  context.stdout.write(formatRecord(record, TOKEN_COLUMNS, settings));
 
-    const record = describeToken(decoded, claimOptions.nowSeconds ?? nowSeconds(), 'verified');
-    context.stdout.write(formatRecord(record, TOKEN_COLUMNS, settings));
-
-    return 0;
-  },
-};
+  return 0;
+}

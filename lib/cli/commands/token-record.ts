@@ -4,7 +4,6 @@
  * outcome of the signature check, one column each.
  */
 
-import { createHs256Key, hasValidSignature } from '../../jwt/jws.ts';
 import type { DecodedJwt } from '../../jwt/jws.ts';
 import type { OutputRecord } from '../../format/output.ts';
 import { wrapText } from '../help.ts';
@@ -126,12 +125,4 @@ export function describeToken(decoded: DecodedJwt, now: number, signature: Signa
   ];
 
   return record;
-}
-
-/** Reports whether the signature matches `secret`, without looking at the claims. */
-export function checkSignature(decoded: DecodedJwt, secret: string | undefined): SignatureState {
-  if (secret === undefined) return 'UNVERIFIED';
-  if (readMember(decoded.header, 'alg') !== 'HS256') return 'INVALID';
-
-  return hasValidSignature(decoded, createHs256Key(secret)) ? 'verified' : 'INVALID';
 }

@@ -1,6 +1,6 @@
 /**
- * `token create`, `token revoke` and `token revoke-all`: the commands of the original
- * ats-auth client.
+ * The implementation of `token create`, `token revoke` and `token revoke-all`, whose
+ * options are in token-specs.ts.
  */
 
 import { login, logout, logoutAll } from '../../client/api.ts';
@@ -10,22 +10,14 @@ import { checkHeader, createHs256Key, decodeJwt, verifyHs256 } from '../../jwt/j
 import type { DecodedJwt } from '../../jwt/jws.ts';
 import { isJsonObject } from '../../jwt/json.ts';
 import { nowSeconds, validateClaims } from '../../jwt/claims.ts';
-import {
-  RECORD_FORMATS,
-  formatRecord,
-  outputOptions,
-  readOutputSettings,
-} from '../../format/output.ts';
+import { formatRecord, readOutputSettings } from '../../format/output.ts';
 import { reprJson } from '../../format/pyrepr.ts';
 import { escapeLine } from '../../format/terminal.ts';
-import type { CommandContext, CommandSpec, ParsedArgs } from '../command.ts';
-import { wrapText } from '../help.ts';
-import { SECRET_FILE_OPTION, resolveJwtSecret } from '../secret-file.ts';
-import { TOKEN_COLUMNS, describeColumnsHelp, describeToken, formatNumericDate } from './token-record.ts';
+import type { CommandContext, ParsedArgs } from '../command.ts';
+import { resolveJwtSecret } from '../secret-file.ts';
+import { TOKEN_COLUMNS, describeToken, formatNumericDate } from './token-record.ts';
 import type { SignatureState } from './token-record.ts';
 import {
-  CONNECTION_OPTIONS,
-  PASSWORD_OPTIONS,
   httpOptionsFor,
   loadSessionConfig,
   readTokenArgument,
@@ -67,9 +59,6 @@ function inspectToken(context: CommandContext, token: string, secret: string | u
   return decoded;
 }
 
-/** `-f` choices of token create. Without -f it prints the token alone. */
-const CREATE_FORMATS = [...RECORD_FORMATS, 'exec-credential'] as const;
-
 const CREATE_COLUMNS = ['token', ...TOKEN_COLUMNS] as const;
 
 /** ExecCredential versions with the same `status` fields; the first is the default. */
@@ -77,37 +66,6 @@ const EXEC_CREDENTIAL_VERSIONS = [
   'client.authentication.k8s.io/v1',
   'client.authentication.k8s.io/v1beta1',
 ];
-
-const CREATE_EPILOG = `${wrapText(
-  'Without -f the token alone is printed, so TOKEN=$(ats-auth token create) works, and ' +
-    '-f value -c token prints the same. -f table, json, shell, value and yaml show the ' +
-    'token column followed by the claims.',
-  78,
-).join('\n')}
-
-${describeColumnsHelp('')}
-
-${wrapText(
-  'In GitHub Actions (GITHUB_ACTIONS=true) the token is first written to standard error ' +
-    'as ::add-mask::TOKEN, so that the runner hides it in the job log. --no-mask turns ' +
-    'this off.',
-  78,
-).join('\n')}
-
-${wrapText(
-  '-f exec-credential prints a Kubernetes ExecCredential, so that kubectl can use ' +
-    'ats-auth as a credential plugin. In the kubeconfig:',
-  78,
-).join('\n')}
-
-  users:
-  - name: marco
-    user:
-      exec:
-        apiVersion: client.authentication.k8s.io/v1
-        command: ats-auth
-        args: [token, create, --username, marco, -f, exec-credential]
-        interactiveMode: IfAvailable`;
 
 /** Escapes a workflow command value as the GitHub Actions toolkit does. */
 function escapeWorkflowValue(text: string): string {
@@ -186,45 +144,28 @@ function checkOutputOptions(args: ParsedArgs): void {
   throw new AtsAuthError('ERR_USAGE', `Option -c needs -f table, json, shell, value or yaml: ${fix}`);
 }
 
-export const tokenCreate: CommandSpec = {
-  words: ['token', 'create'],
-  summary: 'Create a JWT (RFC 7519) cryptographic token',
-  options: [
-    { name: 'username', type: 'string', metavar: 'USERNAME', help: 'username (will use OS_USERNAME if missing)' },
-    ...PASSWORD_OPTIONS,
-    ...CONNECTION_OPTIONS,
-    SECRET_FILE_OPTION,
-    ...outputOptions(CREATE_FORMATS, 'the token alone'),
-    {
-      name: 'no-mask',
-      type: 'boolean',
-      help: 'in GitHub Actions, do not ask the runner to hide the token in the job log',
-    },
-  ],
-  positionals: [],
-  epilog: CREATE_EPILOG,
-  async run(context, args) {
-    checkOutputOptions(args);
-    readOutputSettings(args, 'token');
-    const config = loadSessionConfig(context);
-    const secret = resolveJwtSecret(context, args, config);
-    const username = resolveUsername(context, args.values['username'], '--username');
-    const password = await resolvePassword(context, args, username);
-    const http = httpOptionsFor(context, args, config);
+/** Runs `token create`: logs in, checks the token it got, then prints it. */
+export async function runTokenCreate(context: CommandContext, args: ParsedArgs) {
+  checkOutputOptions(args);
+  readOutputSettings(args, 'token');
+  const config = loadSessionConfig(context);
+  const secret = resolveJwtSecret(context, args, config);
+  const username = resolveUsername(context, args.values['username'], '--username');
+  const password = await resolvePassword(context, args, username);
+  const http = httpOptionsFor(context, args, config);
 
-    context.log.debug('Requesting new token...');
-    context.log.debug(`username: ${username}`);
-    const token = await login(config.serverUrl, username, password, http);
-    context.log.addSecret(token);
-    maskInGitHubActions(context, args, token);
-    const decoded = inspectToken(context, token, secret, username);
+  context.log.debug('Requesting new token...');
+  context.log.debug(`username: ${username}`);
+  const token = await login(config.serverUrl, username, password, http);
+  context.log.addSecret(token);
+  maskInGitHubActions(context, args, token);
+  const decoded = inspectToken(context, token, secret, username);
 
-    const signature = secret === undefined ? 'UNVERIFIED' : 'verified';
-    context.stdout.write(formatCreated(context, args, token, decoded, signature));
+  const signature = secret === undefined ? 'UNVERIFIED' : 'verified';
+  context.stdout.write(formatCreated(context, args, token, decoded, signature));
 
-    return 0;
-  },
-};
+  return 0;
+}
 
 function subjectOf(decoded: DecodedJwt): string {
   const sub = Object.hasOwn(decoded.payload, 'sub') ? decoded.payload['sub'] : undefined;
@@ -235,67 +176,39 @@ function subjectOf(decoded: DecodedJwt): string {
   return sub;
 }
 
-export const tokenRevoke: CommandSpec = {
-  words: ['token', 'revoke'],
-  summary: 'Revoke a token',
-  options: [...CONNECTION_OPTIONS],
-  positionals: [
-    { name: 'token', help: 'the token to revoke; - reads it from standard input (default: ATS_AUTH_TOKEN)', optional: true },
-  ],
-  async run(context, args) {
-    const config = loadSessionConfig(context);
-    const token = await readTokenArgument(context, args.positionals[0]);
-    context.log.addSecret(token);
-    const user = subjectOf(decodeHs256Token(token));
+/** Runs `token revoke`, which requests the revocation of the token from the server. */
+export async function runTokenRevoke(context: CommandContext, args: ParsedArgs) {
+  const config = loadSessionConfig(context);
+  const token = await readTokenArgument(context, args.positionals[0]);
+  context.log.addSecret(token);
+  const user = subjectOf(decodeHs256Token(token));
 
-    context.log.info(`Logging out user ${escapeLine(user)}`);
-    await logout(config.serverUrl, token, httpOptionsFor(context, args, config));
-    context.log.info('Token revoked.');
+  context.log.info(`Logging out user ${escapeLine(user)}`);
+  await logout(config.serverUrl, token, httpOptionsFor(context, args, config));
+  context.log.info('Token revoked.');
 
-    return 0;
-  },
-};
+  return 0;
+}
 
-export const tokenRevokeAll: CommandSpec = {
-  words: ['token', 'revoke-all'],
-  summary: 'Revoke all tokens created by a user',
-  options: [
-    { name: 'as-user', type: 'string', metavar: 'USER', help: 'the user whose tokens are revoked' },
-    {
-      name: 'token',
-      type: 'string',
-      metavar: 'TOKEN',
-      help: "a valid token of USER or of an administrator, as proof (will use ATS_AUTH_TOKEN if missing; else a password is asked)",
-    },
-    {
-      name: 'username',
-      type: 'string',
-      metavar: 'USERNAME',
-      help: 'who proves the request with a password: USER or an administrator (default: USER)',
-    },
-    ...PASSWORD_OPTIONS,
-    ...CONNECTION_OPTIONS,
-  ],
-  positionals: [],
-  async run(context, args) {
-    const config = loadSessionConfig(context);
-    const asUser = args.values['as-user'];
-    if (typeof asUser !== 'string') {
-      throw new AtsAuthError('ERR_USAGE', 'Missing --as-user USER: name the user whose tokens to revoke');
-    }
-    const user = resolveUsername(context, asUser, '--as-user');
-    const credentials = await resolveProof(context, args, user);
+/** Runs `token revoke-all`, which requests the revocation of every token of --as-user. */
+export async function runTokenRevokeAll(context: CommandContext, args: ParsedArgs) {
+  const config = loadSessionConfig(context);
+  const asUser = args.values['as-user'];
+  if (typeof asUser !== 'string') {
+    throw new AtsAuthError('ERR_USAGE', 'Missing --as-user USER: name the user whose tokens to revoke');
+  }
+  const user = resolveUsername(context, asUser, '--as-user');
+  const credentials = await resolveProof(context, args, user);
 
-    await logoutAll(config.serverUrl, user, credentials, httpOptionsFor(context, args, config));
-    context.log.info('All tokens revoked.');
+  await logoutAll(config.serverUrl, user, credentials, httpOptionsFor(context, args, config));
+  context.log.info('All tokens revoked.');
 
-    return 0;
-  },
-};
+  return 0;
+}
 
 async function resolveProof(
   context: CommandContext,
-  args: Parameters<CommandSpec['run']>[1],
+  args: ParsedArgs,
   user: string,
 ): Promise<Credentials> {
   const option = args.values['token'];

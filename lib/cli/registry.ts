@@ -1,11 +1,12 @@
 /**
  * Every command of the CLI, in one list that the parser, the help and the completion
  * scripts read. The list contains the commands' descriptions, and each `run` imports the
- * modules that do the work, so that a command loads only what it uses.
+ * modules that do the work, so that a command loads only what it uses: `help` loads
+ * neither node:crypto nor the server.
  */
 
 import { AtsAuthError } from '../errors.ts';
-import { serverCommands } from '../server/commands.ts';
+import { serverCommands } from '../server/command-specs.ts';
 import type { CommandSpec } from './command.ts';
 import { tokenDecode, tokenVerify } from './commands/inspect-specs.ts';
 import { tokenCreate, tokenRevoke, tokenRevokeAll } from './commands/token-specs.ts';

@@ -1,15 +1,14 @@
 /**
- * The `server` command and, through user-commands.ts, the `user` commands that manage the
- * server's accounts on the same database.
+ * The implementation of the `server` command. Its description is in command-specs.ts,
+ * which loads this module only when the command runs.
  */
 
-import type { CommandContext, CommandSpec } from '../cli/command.ts';
+import type { CommandContext, ParsedArgs } from '../cli/command.ts';
 import { loadServerConfig } from './config.ts';
 import { createServerLog } from './log.ts';
 import type { ServerLog } from './log.ts';
 import { startServer } from './server.ts';
 import type { RunningServer } from './server.ts';
-import { userCommands } from './user-commands.ts';
 import { formatConfigDefaults } from './variables.ts';
 
 function waitForAbort(signal: AbortSignal): Promise<unknown> {
@@ -60,28 +59,12 @@ async function runServer(context: CommandContext): Promise<number> {
   return 0;
 }
 
-const server: CommandSpec = {
-  words: ['server'],
-  summary: 'Run the ats.auth token server',
-  options: [
-    {
-      name: 'write-config-defaults',
-      type: 'boolean',
-      help: 'print the environment variables with their defaults as shell export lines and exit',
-    },
-  ],
-  positionals: [],
-  epilog:
-    'The server is configured by ATSAUTH_* environment variables; --write-config-defaults\n' +
-    'lists them. It stops cleanly on SIGINT or SIGTERM.',
-  async run(context, args) {
-    if (args.values['write-config-defaults'] === true) {
-      context.stdout.write(formatConfigDefaults());
-      return 0;
-    }
+/** Runs `server`: prints the configuration defaults, or serves until SIGINT or SIGTERM. */
+export async function runServerCommand(context: CommandContext, args: ParsedArgs) {
+  if (args.values['write-config-defaults'] === true) {
+    context.stdout.write(formatConfigDefaults());
+    return 0;
+  }
 
-    return runServer(context);
-  },
-};
-
-export const serverCommands: CommandSpec[] = [server, ...userCommands];
+  return runServer(context);
+}

@@ -1,23 +1,17 @@
 /**
- * `user add`, `user passwd`, `user list` and `user remove`: account management on the
- * server host, on the database named by ATSAUTH_DB. A running server picks up the
- * revocations these commands make within a second.
+ * The implementation of `user add`, `user passwd`, `user list` and `user remove`, whose
+ * descriptions are in command-specs.ts: account management on the server host, on the
+ * database named by ATSAUTH_DB. A running server picks up the revocations these commands
+ * make within a second.
  */
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { obtainPassword } from '../cli/prompt.ts';
-import type { CommandContext, CommandSpec, ParsedArgs } from '../cli/command.ts';
-import { wrapText } from '../cli/help.ts';
+import type { CommandContext, ParsedArgs } from '../cli/command.ts';
 import { AtsAuthError } from '../errors.ts';
-import {
-  LIST_FORMATS,
-  formatList,
-  outputOptions,
-  readOutputSettings,
-  selectColumns,
-} from '../format/output.ts';
+import { formatList, readOutputSettings, selectColumns } from '../format/output.ts';
 import {
   checkIntegrity,
   isSqliteError,
@@ -31,13 +25,6 @@ import { UserStore, assertValidUsername, nameTakenError } from '../store/users.t
 import { hashPassword } from '../users/password.ts';
 import { readInteger } from './config.ts';
 import { defaultOf } from './variables.ts';
-
-const NAME = { name: 'name', help: 'user name' } as const;
-const PASSWORD_STDIN = {
-  name: 'password-stdin',
-  type: 'boolean',
-  help: 'read the password from the first line of standard input',
-} as const;
 
 /** The access a command needs: `create` may make a new file, and `read` only reads. */
 type Access = 'create' | 'write' | 'read';
@@ -117,99 +104,72 @@ function revokeAll(context: CommandContext, store: Store, name: string): void {
   revokeAllTokensOf(store.db, name, ttlSeconds * 1e6);
 }
 
-const userAdd: CommandSpec = {
-  words: ['user', 'add'],
-  summary: 'Add a user to the server database',
-  options: [
-    { name: 'admin', type: 'boolean', help: 'let the user revoke the tokens of any user' },
-    PASSWORD_STDIN,
-  ],
-  positionals: [NAME],
-  run: (context, args) =>
-    withUsers(context, async (store, users) => {
-      const name = nameArgument(args);
-      // Checked before the password prompt too, so that a taken name fails before typing.
-      const existing = users.findSimilarName(name);
-      if (existing !== undefined) throw nameTakenError(name, existing);
+/** Runs `user add`, which reads the new user's password from the terminal or stdin. */
+export function runUserAdd(context: CommandContext, args: ParsedArgs) {
+  return withUsers(context, async (store, users) => {
+    const name = nameArgument(args);
+    // Checked before the password prompt too, so that a taken name fails before typing.
+    const existing = users.findSimilarName(name);
+    if (existing !== undefined) throw nameTakenError(name, existing);
 
-      const isAdmin = args.values['admin'] === true;
-      const passwordHash = await readNewPassword(context, args, name);
-      runTransaction(store, () => users.add({ name, passwordHash, isAdmin }));
-      context.log.info(`User ${name} added${isAdmin ? ' as an administrator' : ''}.`);
+    const isAdmin = args.values['admin'] === true;
+    const passwordHash = await readNewPassword(context, args, name);
+    runTransaction(store, () => users.add({ name, passwordHash, isAdmin }));
+    context.log.info(`User ${name} added${isAdmin ? ' as an administrator' : ''}.`);
 
-      return 0;
-    }, 'create'),
-};
+    return 0;
+  }, 'create');
+}
 
-const userPasswd: CommandSpec = {
-  words: ['user', 'passwd'],
-  summary: "Change a user's password and revoke all the user's tokens",
-  options: [PASSWORD_STDIN],
-  positionals: [NAME],
-  run: (context, args) =>
-    withUsers(context, async (store, users) => {
-      const name = nameArgument(args);
-      if (users.find(name) === undefined) throw notFound(name);
+/** Runs `user passwd`, which revokes the user's tokens in the same transaction. */
+export function runUserPasswd(context: CommandContext, args: ParsedArgs) {
+  return withUsers(context, async (store, users) => {
+    const name = nameArgument(args);
+    if (users.find(name) === undefined) throw notFound(name);
 
-      const passwordHash = await readNewPassword(context, args, name);
-      runTransaction(store, () => {
-        if (!users.setPasswordHash(name, passwordHash)) throw notFound(name);
-        revokeAll(context, store, name);
-      });
-      context.log.info(`Password of ${name} changed; all tokens of ${name} revoked.`);
+    const passwordHash = await readNewPassword(context, args, name);
+    runTransaction(store, () => {
+      if (!users.setPasswordHash(name, passwordHash)) throw notFound(name);
+      revokeAll(context, store, name);
+    });
+    context.log.info(`Password of ${name} changed; all tokens of ${name} revoked.`);
 
-      return 0;
-    }),
-};
+    return 0;
+  });
+}
 
 /** Columns of `user list`, in display order. */
 const USER_COLUMNS = ['name', 'admin'];
 
-const userList: CommandSpec = {
-  words: ['user', 'list'],
-  summary: 'List the users of the server database',
-  options: outputOptions(LIST_FORMATS, 'table'),
-  positionals: [],
-  epilog: wrapText(
-    'Columns for -c: name is the user name, and admin is true for a user who may revoke ' +
-      'the tokens of any user.',
-    78,
-  ).join('\n'),
-  run: (context, args) => {
-    const settings = readOutputSettings(args, 'table');
-    // Check -c before opening the database, so that an unknown column is a usage error
-    // (exit status 2) even when ATSAUTH_DB is wrong as well.
-    selectColumns(settings.columns, USER_COLUMNS, USER_COLUMNS);
+/** Runs `user list`, which opens the database read-only. */
+export function runUserList(context: CommandContext, args: ParsedArgs) {
+  const settings = readOutputSettings(args, 'table');
+  // Check -c before opening the database, so that an unknown column is a usage error
+  // (exit status 2) even when ATSAUTH_DB is wrong as well.
+  selectColumns(settings.columns, USER_COLUMNS, USER_COLUMNS);
 
-    return withUsers(
-      context,
-      async (_store, users) => {
-        const rows = users.list().map((user) => [user.name, user.isAdmin]);
-        context.stdout.write(formatList(USER_COLUMNS, rows, settings));
-
-        return 0;
-      },
-      'read',
-    );
-  },
-};
-
-const userRemove: CommandSpec = {
-  words: ['user', 'remove'],
-  summary: "Remove a user and revoke all the user's tokens",
-  options: [],
-  positionals: [NAME],
-  run: (context, args) =>
-    withUsers(context, async (store, users) => {
-      const name = nameArgument(args);
-      runTransaction(store, () => {
-        if (!users.remove(name)) throw notFound(name);
-        revokeAll(context, store, name);
-      });
-      context.log.info(`User ${name} removed; all tokens of ${name} revoked.`);
+  return withUsers(
+    context,
+    async (_store, users) => {
+      const rows = users.list().map((user) => [user.name, user.isAdmin]);
+      context.stdout.write(formatList(USER_COLUMNS, rows, settings));
 
       return 0;
-    }),
-};
+    },
+    'read',
+  );
+}
 
-export const userCommands: CommandSpec[] = [userAdd, userList, userPasswd, userRemove];
+/** Runs `user remove`, which revokes the user's tokens in the same transaction. */
+export function runUserRemove(context: CommandContext, args: ParsedArgs) {
+  return withUsers(context, async (store, users) => {
+    const name = nameArgument(args);
+    runTransaction(store, () => {
+      if (!users.remove(name)) throw notFound(name);
+      revokeAll(context, store, name);
+    });
+    context.log.info(`User ${name} removed; all tokens of ${name} revoked.`);
+
+    return 0;
+  });
+}

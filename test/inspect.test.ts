@@ -482,7 +482,7 @@ describe('token verify', () => {
     assert.equal(result.status, 2);
     assert.equal(parsed.error.code, 'ERR_USAGE');
     assert.equal(parsed.error.exit_status, 2);
-    assert.match(parsed.error.message, /Unknown option --bogus/);
+    assert.match(parsed.error.message, /'--bogus' is not an option of 'token verify'/);
   });
 
   test('-f json reports an unknown command as JSON', async () => {

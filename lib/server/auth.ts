@@ -87,7 +87,8 @@ export async function authenticateCaller(
 
   if (authorization.scheme === 'basic') {
     const { user, password } = decodeBasicCredentials(authorization.credentials);
-    const record = await verifyCredentials(services, user, password, clientAddressOf(services, req));
+    const address = clientAddressOf(services, req);
+    const record = await verifyCredentials(services, user, password, address);
 
     return record.name;
   }

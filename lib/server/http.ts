@@ -98,7 +98,8 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (error: Error | undefined) => {
-      req.off('data', onData).off('end', onEnd).off('error', onIncomplete).off('close', onIncomplete);
+      req.off('data', onData).off('end', onEnd);
+      req.off('error', onIncomplete).off('close', onIncomplete);
       bodyReads.delete(req.socket);
       if (error === undefined) resolve(Buffer.concat(chunks, size));
       else reject(error);

@@ -30,7 +30,9 @@ function parseIpv6(text: string): bigint {
   const tail = address.slice(lastColon + 1);
   if (tail.includes('.')) {
     const ipv4 = parseIpv4(tail);
-    address = `${address.slice(0, lastColon + 1)}${(ipv4 >> 16n).toString(16)}:${(ipv4 & 0xffffn).toString(16)}`;
+    const high = (ipv4 >> 16n).toString(16);
+    const low = (ipv4 & 0xffffn).toString(16);
+    address = `${address.slice(0, lastColon + 1)}${high}:${low}`;
   }
 
   const [head = '', rest] = address.split('::');

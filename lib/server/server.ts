@@ -48,7 +48,10 @@ function formatUrl(address: string, port: number): string {
 function listenFixFor(code: string | undefined, port: number): string {
   switch (code) {
     case 'EADDRINUSE':
-      return `stop the process that uses port ${port}, or set ATSAUTH_SERVER_LISTEN_PORT to a free port`;
+      return (
+        `stop the process that uses port ${port}, or set ATSAUTH_SERVER_LISTEN_PORT ` +
+        'to a free port'
+      );
     case 'EADDRNOTAVAIL':
       return (
         'set ATSAUTH_SERVER_LISTEN_ADDRESS to an address of this host, such as 127.0.0.1, ' +

@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { AtsAuthError, httpStatusFor, isAtsAuthError } from '../errors.ts';
+import { AtsAuthError, httpStatusFor } from '../errors.ts';
 import { findDuplicateMemberName } from '../jwt/json.ts';
 
 /** A rate-limit error whose retry delay is sent as Retry-After. */
@@ -223,9 +223,7 @@ export function sendError(
   }
 
   const known = error instanceof AtsAuthError;
-  // TODO: map ERR_TIMEOUT to 408 in httpStatusFor() in lib/errors.ts, which has no status
-  // for it, and drop this special case.
-  const status = isAtsAuthError(error, 'ERR_TIMEOUT') ? 408 : httpStatusFor(error);
+  const status = httpStatusFor(error);
   const body = known
     ? { error: error.code, message: error.message }
     : { error: 'ERR_SERVER', message: 'Internal server error' };

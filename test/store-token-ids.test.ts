@@ -22,6 +22,24 @@ describe('tokenIdOf()', () => {
     assert.deepEqual(Buffer.from(id.buffer), bytes);
   });
 
+  test('decodes as Buffer does', () => {
+    for (let round = 0; round < 1000; round++) {
+      const bytes = randomBytes(16);
+      const id = tokenIdOf(bytes.toString('base64url'));
+
+      assert.deepEqual(Buffer.from(id.buffer), bytes);
+    }
+  });
+
+  test('hashes keys with base64 characters', () => {
+    // Buffer's decoder reads "+" as "-"; the id of a key must not follow it.
+    const dash = `${'A'.repeat(10)}-${'A'.repeat(11)}`;
+    const plus = `${'A'.repeat(10)}+${'A'.repeat(11)}`;
+
+    assert.notDeepEqual(tokenIdOf(plus), tokenIdOf(dash));
+    assert.deepEqual(tokenIdOf(plus), tokenIdOf(plus));
+  });
+
   test('hashes a non-canonical spelling apart', () => {
     // Both decode to the same 16 bytes, but only the first leaves the spare bits zero.
     const canonical = 'AAAAAAAAAAAAAAAAAAAAAA';

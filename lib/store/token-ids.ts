@@ -4,10 +4,10 @@
  * Each revocation key (a "jti", or "sha256:" and a token hash) becomes a 16-byte token
  * id. A jti that is the canonical base64url of 16 bytes, as ats-auth issues, is decoded.
  * Any other key is hashed with SHA-256 and the first 16 bytes are kept. Two different
- * keys share an id only by a 128-bit collision. The ids and their expiry times sit in
- * typed arrays, an open-addressing table with linear probing, so that the garbage
- * collector never walks the entries. Each slot takes 24 bytes and at most half the slots
- * are used; docs/BENCHMARKS.md compares the memory with a Map of key strings.
+ * keys share an id only by a 128-bit collision. The ids and their expiry times sit in one
+ * ArrayBuffer, an open-addressing table with linear probing, so that the garbage collector
+ * never walks the entries. Each slot takes 24 bytes, and at most half the slots are used.
+ * docs/BENCHMARKS.md compares the memory with a Map of key strings.
  */
 
 import { Buffer } from 'node:buffer';

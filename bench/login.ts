@@ -18,11 +18,12 @@ import { parseArgs } from 'node:util';
 
 import { ARGON2_COST, hashPassword } from '../lib/users/password.ts';
 import { printHeader, readCount, withScratch } from './lib/cli.ts';
-import { fillDatabase, signBenchToken, userName } from './lib/fixtures.ts';
+import { fillDatabase, userName } from './lib/fixtures.ts';
 import { formatRequest, runSocketLoad } from './lib/load.ts';
 import type { LoadResult } from './lib/load.ts';
 import { startAtsAuthServer } from './lib/servers.ts';
 import type { ServerChild } from './lib/servers.ts';
+import { runVerifyProbe } from './lib/verify-probe.ts';
 import {
   TargetTally,
   formatMs,
@@ -141,28 +142,6 @@ function runLogins(server: ServerChild, concurrency: number, seconds: number) {
     maxRequests: 100_000,
     request: (index) => requests[index % USERS]!,
     expectedStatus: 200,
-  });
-}
-
-function runVerifyProbe(server: ServerChild, seconds: number) {
-  const request = Buffer.from(
-    formatRequest(
-      {
-        method: 'GET',
-        path: '/token/verify',
-        headers: { Authorization: `Bearer ${signBenchToken(userName(0))}` },
-      },
-      server.port,
-    ),
-  );
-
-  return runSocketLoad({
-    port: server.port,
-    connections: 1,
-    durationMs: seconds * 1000,
-    maxRequests: 1_000_000,
-    request: () => request,
-    expectedStatus: 204,
   });
 }
 

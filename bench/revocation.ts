@@ -25,6 +25,7 @@ import { formatRequest, runSocketLoad } from './lib/load.ts';
 import type { LoadResult } from './lib/load.ts';
 import { startAtsAuthServer } from './lib/servers.ts';
 import type { ServerChild } from './lib/servers.ts';
+import { runVerifyProbe } from './lib/verify-probe.ts';
 import {
   TargetTally,
   formatMs,
@@ -147,25 +148,6 @@ function runCase(server: ServerChild, testCase: Case, seconds: number): Promise<
     durationMs: seconds * 1000,
     maxRequests: count,
     request: (index) => requests[index]!,
-    expectedStatus: 204,
-  });
-}
-
-function runVerifyProbe(server: ServerChild, seconds: number): Promise<LoadResult> {
-  const token = signBenchToken(userName(0));
-  const request = Buffer.from(
-    formatRequest(
-      { method: 'GET', path: '/token/verify', headers: { Authorization: `Bearer ${token}` } },
-      server.port,
-    ),
-  );
-
-  return runSocketLoad({
-    port: server.port,
-    connections: 1,
-    durationMs: seconds * 1000,
-    maxRequests: 1_000_000,
-    request: () => request,
     expectedStatus: 204,
   });
 }

@@ -95,14 +95,14 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_STORE: 503,
 };
 
-/** HTTP status the server answers with for an error; anything unexpected is a 500. */
+/** Returns the HTTP status the server sends for an error; anything unexpected is a 500. */
 export function httpStatusFor(error: unknown): number {
   if (!(error instanceof AtsAuthError)) return 500;
 
   return HTTP_STATUS[error.code] ?? 500;
 }
 
-/** The error for work stopped by a signal: SIGTERM ends with 143, anything else with 130. */
+/** Returns the error for work stopped by a signal: SIGTERM exits 143, any other 130. */
 export function interruptionError(reason: unknown, options?: ErrorOptions): AtsAuthError {
   if (reason === 'SIGTERM') return new AtsAuthError('ERR_TERMINATED', 'Terminated', options);
 

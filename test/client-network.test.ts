@@ -93,7 +93,7 @@ describe('token create against misbehaving servers', () => {
     const url = await startStub(t, () => {});
     const result = await login(url, ['--timeout', '1']);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /No answer from http:\/\/127\.0\.0\.1:\d+ within 1 s/);
+    assert.match(result.stderr, /No response from http:\/\/127\.0\.0\.1:\d+ within 1 s/);
   });
 
   test('ATS_AUTH_TIMEOUT sets the time limit', async (t) => {

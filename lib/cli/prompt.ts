@@ -1,7 +1,7 @@
 /**
  * Password input: one line from standard input (`--password-stdin`), or a prompt on the
  * terminal with echo off. The terminal mode is restored on every exit path, Ctrl-C
- * included; with no terminal and no other source the caller gets an error, never a hang.
+ * included. With no terminal and no other source, the caller gets an error, never a hang.
  */
 
 import type { Readable } from 'node:stream';
@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { AtsAuthError } from '../errors.ts';
 import type { CommandContext } from './command.ts';
 
-/** Longest password line read, in bytes; a longer input is an error, not a silent cut. */
+/** Maximum password line read, in bytes; a longer input is an error, not a silent cut. */
 export const MAX_PASSWORD_BYTES = 4096;
 
 const CTRL_C = '\u0003';
@@ -81,7 +81,7 @@ export interface PasswordOptions {
   fromStdin: boolean;
   /** Ask twice at the terminal and require both entries to match. */
   confirm?: boolean;
-  /** How else to give the password, for the error when there is no terminal. */
+  /** Other password sources, named in the error when there is no terminal. */
   otherSources?: string;
 }
 

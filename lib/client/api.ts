@@ -1,6 +1,6 @@
 /**
  * Calls to the ats.auth HTTP API: login, logout of one token, logout of every token of a
- * user. Each maps the server's answer to a result or an AtsAuthError.
+ * user. Each maps the server's response to a result or an AtsAuthError.
  */
 
 import { AtsAuthError } from '../errors.ts';
@@ -8,7 +8,7 @@ import { escapeLine } from '../format/terminal.ts';
 import { sendRequest } from './http.ts';
 import type { HttpOptions, HttpResponse } from './http.ts';
 
-/** How the caller proves who it is to `logout_all`. */
+/** Proof of the caller's identity for `logout_all`: a token or a password. */
 export type Credentials =
   | { kind: 'token'; token: string }
   | { kind: 'password'; username: string; password: string };
@@ -31,7 +31,7 @@ function readServerMessage(response: HttpResponse): string {
   return response.statusText;
 }
 
-/** Builds the error for an answer other than the expected success status. */
+/** Builds the error for a response other than the expected success status. */
 function unexpectedAnswer(response: HttpResponse, action: string, url: URL): AtsAuthError {
   const message = readServerMessage(response);
   if (response.status === 401) {

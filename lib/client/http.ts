@@ -1,13 +1,13 @@
 /**
  * HTTP for the client: global fetch with a time limit, a bounded response body, errors
- * that say what to check, and an optional trace with every secret masked.
+ * that name what to check, and an optional trace with every secret masked.
  */
 
 import { AtsAuthError, interruptionError } from '../errors.ts';
 import { describeSystemError } from '../system-errors.ts';
 import { redactBody, redactHeader } from './redact.ts';
 
-/** Largest response body read, in bytes; ats.auth answers are well under 1 KiB. */
+/** Maximum response body read, in bytes; ats.auth responses are well under 1 KiB. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export interface HttpRequest {
@@ -26,7 +26,7 @@ export interface HttpResponse {
 
 export interface HttpOptions {
   timeoutSeconds: number;
-  /** Where the server URL was set, for error messages, for example `ATS_AUTH_URL`. */
+  /** Origin of the server URL for error messages, for example `ATS_AUTH_URL`. */
   urlSource?: string;
   /** Receives each line of the request and response trace, secrets already masked. */
   trace?: (line: string) => void;
@@ -94,7 +94,7 @@ function describeFetchError(error: unknown, url: URL, options: HttpOptions): Ats
   if (error instanceof DOMException && error.name === 'TimeoutError') {
     return new AtsAuthError(
       'ERR_TIMEOUT',
-      `No answer from ${url.origin} within ${options.timeoutSeconds} s: check the server or raise --timeout`,
+      `No response from ${url.origin} within ${options.timeoutSeconds} s: check the server or raise --timeout`,
     );
   }
 

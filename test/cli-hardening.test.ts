@@ -238,3 +238,72 @@ describe('signals', () => {
     assert.match(stderr, /Terminated/);
   });
 });
+
+describe('command lines that hold secrets', () => {
+  const token = signHs256(futureClaims('marco'), KEY);
+  const signature = token.slice(token.lastIndexOf('.') + 1);
+  const mistakes = [
+    ['token', 'verify', '--now', token],
+    ['token', 'verify', '--leeway', token],
+    ['token', 'decode', '-f', token],
+    ['token', 'decode', '--prefix', token],
+    [token],
+    ['token', token],
+    ['help', token],
+  ];
+
+  for (const args of mistakes) {
+    const shown = args.map((arg) => (arg === token ? 'TOKEN' : arg)).join(' ');
+    test(`${shown} does not echo the token`, async () => {
+      const home = makeTempDir();
+      const logFile = join(home, 'run.log');
+      const result = await runCli(['--log-file', logFile, ...args], { env: cleanEnv(home) });
+      assert.notEqual(result.status, 0);
+      assert.equal(result.stderr.includes(signature), false);
+    });
+  }
+
+  test('extra words after a password are not echoed', async () => {
+    const result = await runCli(['token', 'create', '--username', 'm', '--password', 'my', 'secret-half']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /Too many arguments for 'token create'/);
+    assert.equal(result.stderr.includes('secret-half'), false);
+  });
+
+  test('an option given twice is a usage error', async () => {
+    const result = await runCli(['token', 'verify', '--issuer', 'a', '--issuer', 'b', token]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--issuer is given twice/);
+  });
+});
+
+describe('option values', () => {
+  for (const value of ['2026-02-30T00:00:00Z', '2026-02-31', '1e3', '99999999999999999']) {
+    test(`--now ${value} is rejected`, async () => {
+      const result = await runCli(['token', 'decode', '--now', value, signHs256(futureClaims('m'), KEY)]);
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, /Invalid --now/);
+    });
+  }
+
+  for (const value of ['1e2', '0x10', ' 5']) {
+    test(`--leeway ${JSON.stringify(value)} is rejected`, async () => {
+      const result = await runCli(['token', 'verify', '--leeway', value, 'x.y.z']);
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, /Invalid --leeway/);
+    });
+  }
+
+  test('complete --name starting with - is rejected', async () => {
+    const result = await runCli(['complete', '--name', '-x']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /Invalid --name/);
+  });
+
+  test('-f value escapes line separators and zero-width spaces', async () => {
+    const token = signHs256(futureClaims('a\u2028b\u200bc'), KEY);
+    const result = await runCli(['token', 'decode', '-f', 'value', '-c', 'sub', token]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, 'a\\u2028b\\u200bc\n');
+  });
+});

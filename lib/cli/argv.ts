@@ -195,6 +195,7 @@ function findOption(spec: CommandSpec, arg: string): OptionSpec | undefined {
 
 /** Moves globals out of `args` and normalises the command's options to `--name=value`. */
 function collectCommandArgs(args: readonly string[], spec: CommandSpec, globals: GlobalFlags, out: string[]) {
+  const seen = new Set<string>();
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index] ?? '';
     if (arg === '--') {
@@ -227,6 +228,12 @@ function collectCommandArgs(args: readonly string[], spec: CommandSpec, globals:
       throw new AtsAuthError('ERR_USAGE', `Option --${option.name} needs a value: --${option.name} ${option.metavar ?? 'VALUE'}`);
     }
     if (inline === undefined && shortValue === undefined) index += 1;
+
+    // util.parseArgs keeps the last of two values silently; two values are a mistake.
+    if (option.multiple !== true && seen.has(option.name)) {
+      throw new AtsAuthError('ERR_USAGE', `Option --${option.name} is given twice: give it once`);
+    }
+    seen.add(option.name);
     out.push(`--${option.name}=${value}`);
   }
 }
@@ -265,8 +272,13 @@ export function parseCommandArgs(spec: CommandSpec, args: readonly string[]): Pa
   }
   const variadic = spec.positionals.at(-1)?.variadic === true;
   if (!variadic && positionals.length > spec.positionals.length) {
-    const extra = positionals.slice(spec.positionals.length).map((item) => JSON.stringify(item.slice(0, 40)));
-    throw new AtsAuthError('ERR_USAGE', `Unexpected arguments for '${commandName(spec)}': ${extra.join(' ')}`);
+    // The extra words are not shown: an unquoted password with a space ends up here.
+    const expected = spec.positionals.map((positional) => positional.name.toUpperCase()).join(' ') || 'none';
+    throw new AtsAuthError(
+      'ERR_USAGE',
+      `Too many arguments for '${commandName(spec)}': ${positionals.length} given, expected ` +
+        `${expected}; quote a value that contains spaces`,
+    );
   }
 
   return { values: values as ParsedArgs['values'], positionals };

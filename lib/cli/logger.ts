@@ -6,6 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
+import { maskTokens } from '../client/redact.ts';
 import { AtsAuthError } from '../errors.ts';
 import { escapeForTerminal } from '../format/terminal.ts';
 import { describeSystemError } from '../system-errors.ts';
@@ -79,8 +80,9 @@ export function createLogger(options: LoggerOptions): Logger {
   let logFd = options.logFile === undefined ? undefined : openLogFile(options.logFile);
 
   const write = (level: LogLevel, text: string, force = false) => {
-    // Records may quote token claims or server messages: no control sequence gets through.
-    const message = escapeForTerminal(mask(text));
+    // Records may quote the command line, token claims or server messages: no token and
+    // no control sequence gets through.
+    const message = escapeForTerminal(maskTokens(mask(text)));
     if (force || LEVEL_RANK[level] >= threshold) options.stderr.write(`${message}\n`);
     if (logFd === undefined) return;
 

@@ -4,7 +4,9 @@
  */
 
 import packageJson from '../../package.json' with { type: 'json' };
+import { maskTokens } from '../client/redact.ts';
 import { AtsAuthError, exitStatusFor } from '../errors.ts';
+import { escapeForTerminal } from '../format/terminal.ts';
 import { describeSystemError } from '../system-errors.ts';
 import { UnknownCommandError, parseCommandArgs, splitCommandLine } from './argv.ts';
 import type { CommandContext, CommandSpec, GlobalOptions } from './command.ts';
@@ -54,12 +56,21 @@ function processIo(): CliIo {
   };
 }
 
+/**
+ * Writes a message that may quote the command line, before the logger exists. A mistyped
+ * line can hold a token, so tokens are masked and control characters escaped, as the
+ * logger does for its records.
+ */
+function writeStderr(io: CliIo, text: string): void {
+  io.stderr.write(`${escapeForTerminal(maskTokens(text))}\n`);
+}
+
 function reportUnknownCommand(error: UnknownCommandError, io: CliIo): void {
   const lines = [`${PROGRAM}: ${error.message}`];
   if (error.suggestions.length > 0) {
     lines.push('Did you mean one of these?', ...error.suggestions.map((name) => `  ${name}`));
   }
-  io.stderr.write(`${lines.join('\n')}\n`);
+  writeStderr(io, lines.join('\n'));
 }
 
 /** Aborts on SIGINT and SIGTERM; a second signal ends the process at once. */
@@ -92,8 +103,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     invocation = splitCommandLine(argv, commands);
   } catch (error) {
     if (error instanceof UnknownCommandError) reportUnknownCommand(error, io);
-    else io.stderr.write(`${PROGRAM}: error: ${(error as Error).message}\n`);
-    if (requestsJsonOutput(argv)) io.stderr.write(`${formatErrorJson(error, 2)}\n`);
+    else writeStderr(io, `${PROGRAM}: error: ${(error as Error).message}`);
+    if (requestsJsonOutput(argv)) writeStderr(io, formatErrorJson(error, 2));
 
     return 2;
   }
@@ -109,10 +120,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
   if (globals.quiet && globals.verbosity > 0) {
     const message = '-v and -q exclude each other: use one of them';
-    io.stderr.write(`${PROGRAM}: error: ${message}\n`);
-    if (requestsJsonOutput(rest)) {
-      io.stderr.write(`${formatErrorJson(new AtsAuthError('ERR_USAGE', message), 2)}\n`);
-    }
+    writeStderr(io, `${PROGRAM}: error: ${message}`);
+    if (requestsJsonOutput(rest)) writeStderr(io, formatErrorJson(new AtsAuthError('ERR_USAGE', message), 2));
 
     return 2;
   }
@@ -125,7 +134,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       ...(globals.logFile === undefined ? {} : { logFile: globals.logFile }),
     });
   } catch (error) {
-    io.stderr.write(`${PROGRAM}: error: ${(error as Error).message}\n`);
+    writeStderr(io, `${PROGRAM}: error: ${(error as Error).message}`);
     return exitStatusFor(error);
   }
 

@@ -61,7 +61,7 @@ const complete: CommandSpec = {
   fish: ats-auth complete --shell fish | source`,
   async run(context, args) {
     const name = typeof args.values['name'] === 'string' ? args.values['name'] : PROGRAM;
-    if (!/^[A-Za-z0-9_.+-]+$/.test(name)) {
+    if (!/^[A-Za-z0-9_.+][A-Za-z0-9_.+-]*$/.test(name)) {
       throw new AtsAuthError('ERR_USAGE', `Invalid --name "${name}": use letters, digits, ".", "_", "+" or "-"`);
     }
 

@@ -26,16 +26,27 @@ export function parseSeconds(value: string, origin: string): number {
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
+/**
+ * Returns whether the date part of an ISO 8601 text names a real day. Date.parse rolls
+ * 2026-02-30 over to 2 March instead of rejecting it.
+ */
+function isCalendarDate(value: string): boolean {
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  const date = new Date(Date.UTC(year ?? 0, (month ?? 1) - 1, day ?? 1));
+
+  return date.getUTCFullYear() === year && date.getUTCMonth() + 1 === month && date.getUTCDate() === day;
+}
+
 /** Parses `--now`: NumericDate seconds, or ISO 8601 with a time zone when it has a time. */
 export function parseTime(value: string, origin: string): number {
-  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  if (/^-?\d{1,12}(\.\d+)?$/.test(value)) return Number(value);
 
   if (/^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(value)) {
     throw new AtsAuthError('ERR_USAGE', `Invalid ${origin} "${value}": add a time zone, such as Z`);
   }
 
   const milliseconds = ISO_8601.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(milliseconds)) {
+  if (Number.isNaN(milliseconds) || !isCalendarDate(value)) {
     throw new AtsAuthError(
       'ERR_USAGE',
       `Invalid ${origin} "${value}": expected NumericDate seconds such as 1767225600 ` +
@@ -48,8 +59,8 @@ export function parseTime(value: string, origin: string): number {
 
 /** Parses a number of seconds that may be 0, naming the option on error. */
 export function parseDurationSeconds(value: string, origin: string): number {
-  const seconds = Number(value);
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
+  const seconds = /^\d{1,12}(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (Number.isNaN(seconds)) {
     throw new AtsAuthError(
       'ERR_USAGE',
       `Invalid ${origin} "${value}": expected a number of seconds, 0 or more`,

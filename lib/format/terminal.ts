@@ -5,8 +5,10 @@
  */
 
 // C0 and C1 control characters, DEL and the bidirectional overrides could move the cursor,
-// recolour the terminal or reorder what is shown, and token claims are untrusted.
-const UNSAFE_ON_TERMINAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// recolour the terminal or reorder what is shown, and token claims are untrusted. Line and
+// paragraph separators break lines too, and zero-width characters hide in plain sight.
+const UNSAFE_ON_TERMINAL =
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 /** Escapes what a terminal would interpret, keeping line feeds for the caller to split. */
 export function escapeForTerminal(text: string): string {

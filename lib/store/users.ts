@@ -12,7 +12,7 @@ import { AtsAuthError } from '../errors.ts';
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 
 const MAX_USERNAME_LENGTH = 128;
-const RULE = 'use 1 to 128 letters, digits or . _ @ + -, starting with a letter or digit';
+const RULE = 'use 1 to 128 ASCII letters, digits or . _ @ + -, starting with a letter or digit';
 
 export interface UserRecord {
   name: string;
@@ -33,7 +33,7 @@ function describeInvalidName(name: string): string {
   if (/[\p{Cc}\p{Cf}]/u.test(name)) return 'it contains a control or formatting character';
   if (name.trim() !== name) return 'it starts or ends with white space';
 
-  return 'it contains a character other than those allowed';
+  return 'it contains a character other than ASCII letters, digits and . _ @ + -';
 }
 
 /** Throws ERR_USAGE naming the value and the rule unless `name` is a valid user name. */

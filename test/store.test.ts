@@ -101,6 +101,26 @@ describe('openDatabase()', () => {
     );
   });
 
+  test('rejects /dev/null as the database path', () => {
+    for (const readOnly of [false, true]) {
+      assert.throws(
+        () => openDatabase('/dev/null', { busyTimeoutMs: 100, readOnly }),
+        (error) =>
+          isAtsAuthError(error, 'ERR_STORE') &&
+          error.message === 'Database path is not a regular file: /dev/null: set ATSAUTH_DB to a file path',
+      );
+    }
+  });
+
+  test('rejects a directory when opening read-only', (t) => {
+    const path = makeTempDir(t);
+
+    assert.throws(
+      () => openDatabase(path, { busyTimeoutMs: 100, readOnly: true }),
+      (error) => isAtsAuthError(error, 'ERR_STORE') && error.message.startsWith(`Database path is a directory: ${path}`),
+    );
+  });
+
   test('rejects a directory as the database path', (t) => {
     const path = makeTempDir(t);
 

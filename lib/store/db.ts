@@ -12,7 +12,13 @@ import { pathToFileURL } from 'node:url';
 
 import { AtsAuthError } from '../errors.ts';
 import { assertCurrentSchema, migrateSchema } from './schema.ts';
-import { SQLITE_CANTOPEN, corruptDatabaseError, sqliteCodeOf, toStoreError } from './store-errors.ts';
+import {
+  SQLITE_CANTOPEN,
+  corruptDatabaseError,
+  explainNotAFile,
+  sqliteCodeOf,
+  toStoreError,
+} from './store-errors.ts';
 
 export { isCorruptionError, isSqliteError, toStoreError } from './store-errors.ts';
 
@@ -110,6 +116,8 @@ function openReadOnly(path: string, timeoutMs: number): DatabaseSync {
  */
 export function openDatabase(path: string, options: OpenDatabaseOptions): Store {
   const absolutePath = resolve(path);
+  const notAFile = explainNotAFile(absolutePath);
+  if (notAFile !== undefined) throw new AtsAuthError('ERR_STORE', notAFile);
   let db: DatabaseSync | undefined;
   try {
     if (options.readOnly === true) {

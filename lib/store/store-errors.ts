@@ -57,15 +57,28 @@ function statOrUndefined(path: string): Stats | undefined {
   }
 }
 
-/** Finds out from the file system why SQLite could not open `path` (SQLITE_CANTOPEN). */
-function explainCantOpen(path: string): string {
+/**
+ * Returns why `path` cannot hold a database although it exists, such as a directory or
+ * /dev/null, or undefined for a regular file or a missing path. SQLite would report these
+ * only as an I/O error or an empty schema.
+ */
+export function explainNotAFile(path: string): string | undefined {
   const stats = statOrUndefined(path);
-  if (stats?.isDirectory() === true) {
+  if (stats === undefined || stats.isFile()) return undefined;
+  if (stats.isDirectory()) {
     return (
       `Database path is a directory: ${path}: set ATSAUTH_DB to a file path, such as ` +
       join(path, 'ats-auth.db')
     );
   }
+
+  return `Database path is not a regular file: ${path}: set ATSAUTH_DB to a file path`;
+}
+
+/** Finds out from the file system why SQLite could not open `path` (SQLITE_CANTOPEN). */
+function explainCantOpen(path: string): string {
+  const notAFile = explainNotAFile(path);
+  if (notAFile !== undefined) return notAFile;
 
   const directory = dirname(path);
   const directoryStats = statOrUndefined(directory);
@@ -80,7 +93,8 @@ function explainCantOpen(path: string): string {
   }
 
   try {
-    accessSync(stats === undefined ? directory : path, constants.R_OK | constants.W_OK);
+    const exists = statOrUndefined(path) !== undefined;
+    accessSync(exists ? path : directory, constants.R_OK | constants.W_OK);
   } catch {
     return (
       `Cannot open the database: ${path}: permission denied: make the file and its ` +

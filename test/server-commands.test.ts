@@ -151,6 +151,15 @@ describe('user commands', () => {
     assert.match(result.stderr, /No user ghost/);
   });
 
+  test('user passwd names a case variant', async (t) => {
+    const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
+    await runCli(['user', 'add', 'Alice', '--password-stdin'], env, 'pw\n');
+    const result = await runCli(['user', 'passwd', 'alice', '--password-stdin'], env, 'pw\n');
+
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /No user alice: did you mean Alice\? Names are case-sensitive/);
+  });
+
   test('user remove revokes the tokens', async (t) => {
     const env = { ATSAUTH_DB: join(makeTempDir(t), 'ats-auth.db') };
     await runCli(['user', 'add', 'marco', '--password-stdin'], env, 'password\n');

@@ -84,8 +84,12 @@ function nameArgument(args: ParsedArgs): string {
   return name;
 }
 
-function notFound(name: string): AtsAuthError {
-  return new AtsAuthError('ERR_NOT_FOUND', `No user ${name}: "user list" shows the users`);
+/** Builds the not-found error, naming a user whose name differs only in case or form. */
+function notFound(name: string, users?: UserStore): AtsAuthError {
+  const similar = users?.findSimilarName(name);
+  const hint = similar === undefined ? '"user list" shows the users' : `did you mean ${similar}? Names are case-sensitive`;
+
+  return new AtsAuthError('ERR_NOT_FOUND', `No user ${name}: ${hint}`);
 }
 
 async function readNewPassword(context: CommandContext, args: ParsedArgs, name: string) {
@@ -125,7 +129,7 @@ export function runUserAdd(context: CommandContext, args: ParsedArgs) {
 export function runUserPasswd(context: CommandContext, args: ParsedArgs) {
   return withUsers(context, async (store, users) => {
     const name = nameArgument(args);
-    if (users.find(name) === undefined) throw notFound(name);
+    if (users.find(name) === undefined) throw notFound(name, users);
 
     const passwordHash = await readNewPassword(context, args, name);
     runTransaction(store, () => {
@@ -165,7 +169,7 @@ export function runUserRemove(context: CommandContext, args: ParsedArgs) {
   return withUsers(context, async (store, users) => {
     const name = nameArgument(args);
     runTransaction(store, () => {
-      if (!users.remove(name)) throw notFound(name);
+      if (!users.remove(name)) throw notFound(name, users);
       revokeAll(context, store, name);
     });
     context.log.info(`User ${name} removed; all tokens of ${name} revoked.`);

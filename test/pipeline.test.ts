@@ -196,6 +196,16 @@ describe('token create -f exec-credential', () => {
     assert.equal(JSON.parse(result.stdout).apiVersion, 'client.authentication.k8s.io/v1beta1');
   });
 
+  for (const info of ['x', 'null', '{"apiVersion":5}', '{"apiVersion":"client.authentication.k8s.io/v1alpha1"}']) {
+    test(`warns about KUBERNETES_EXEC_INFO ${info}`, async (t) => {
+      const env = await startServerWithUser(t, { KUBERNETES_EXEC_INFO: info });
+      const result = await createToken(env, ['-f', 'exec-credential']);
+
+      assert.equal(JSON.parse(result.stdout).apiVersion, 'client.authentication.k8s.io/v1');
+      assert.match(result.stderr, /Ignoring KUBERNETES_EXEC_INFO: .*; printing client\.authentication\.k8s\.io\/v1/);
+    });
+  }
+
   test('-c is rejected', async () => {
     const env = cleanEnv(makeTempDir(), { OS_USERNAME: 'marco' });
     const result = await runCli(['token', 'create', '-f', 'exec-credential', '-c', 'token'], {

@@ -80,20 +80,33 @@ function maskInGitHubActions(context: CommandContext, args: ParsedArgs, token: s
   context.stderr.write(`::add-mask::${escapeWorkflowValue(token)}\n`);
 }
 
-/** Returns the ExecCredential apiVersion that KUBERNETES_EXEC_INFO requests, else v1. */
+/**
+ * Returns the ExecCredential apiVersion that KUBERNETES_EXEC_INFO requests, else v1. A
+ * value that does not parse or names another version gets a warning, since kubectl then
+ * rejects the output.
+ */
 function execCredentialVersion(context: CommandContext): string {
   const fallback = EXEC_CREDENTIAL_VERSIONS[0] ?? '';
+  const text = context.env['KUBERNETES_EXEC_INFO'];
+  if (text === undefined || text === '') return fallback;
+
+  const warn = (problem: string) => {
+    context.log.warning(`Ignoring KUBERNETES_EXEC_INFO: ${problem}; printing ${fallback}`);
+    return fallback;
+  };
   let info: unknown;
   try {
-    info = JSON.parse(context.env['KUBERNETES_EXEC_INFO'] ?? 'null');
+    info = JSON.parse(text);
   } catch {
-    return fallback;
+    return warn('it is not JSON');
   }
 
-  if (!isJsonObject(info) || !Object.hasOwn(info, 'apiVersion')) return fallback;
+  if (!isJsonObject(info) || !Object.hasOwn(info, 'apiVersion')) return warn('it has no "apiVersion"');
 
   const version = info['apiVersion'];
-  if (typeof version !== 'string' || !EXEC_CREDENTIAL_VERSIONS.includes(version)) return fallback;
+  if (typeof version !== 'string' || !EXEC_CREDENTIAL_VERSIONS.includes(version)) {
+    return warn(`"apiVersion" is not one of ${EXEC_CREDENTIAL_VERSIONS.join(', ')}`);
+  }
 
   return version;
 }

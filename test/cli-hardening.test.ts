@@ -307,3 +307,23 @@ describe('option values', () => {
     assert.equal(result.stdout, 'a\\u2028b\\u200bc\n');
   });
 });
+
+describe('token times at the edges', () => {
+  test('a far exp reads as more than 10000 years', async () => {
+    const token = signHs256({ ...futureClaims('m'), exp: 1e300 }, KEY);
+    const result = await runCli(['token', 'decode', '-f', 'value', '-c', 'time_left', token]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, 'more than 10000 years\n');
+  });
+
+  test('expires_in agrees with the expiry error', async () => {
+    const token = signHs256({ ...futureClaims('m'), exp: 1000.32 }, KEY);
+    const decoded = await runCli(['token', 'decode', '--now', '1005', '-f', 'value', '-c', 'expires_in', token]);
+    assert.equal(decoded.stdout, '-4\n');
+    const verified = await runCli(['token', 'verify', '--now', '1005', token], {
+      env: cleanEnv(makeTempDir(), { ATS_AUTH_JWT_SECRET: 'hardening-test-secret-0123456789abcdef' }),
+    });
+    assert.equal(verified.status, 5);
+    assert.match(verified.stderr, /passed 4 s ago/);
+  });
+});

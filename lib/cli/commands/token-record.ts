@@ -85,6 +85,8 @@ export function formatDuration(totalSeconds: number): string {
     ['min', 60],
     ['s', 1],
   ] as const;
+  if (totalSeconds >= MAX_SHOWN_DURATION_SECONDS) return 'more than 10000 years';
+
   const parts: string[] = [];
   let rest = Math.floor(totalSeconds);
 
@@ -97,12 +99,16 @@ export function formatDuration(totalSeconds: number): string {
   return parts.join(' ');
 }
 
+/** Longest duration time_left spells out; beyond it a NumericDate is not a real date. */
+const MAX_SHOWN_DURATION_SECONDS = 10_000 * 365.25 * 86_400;
+
 /** Builds the record that decode, verify and create print, at time `now` in seconds. */
 export function describeToken(decoded: DecodedJwt, now: number, signature: SignatureState) {
   const { header, payload } = decoded;
   const exp = readMember(payload, 'exp');
   const hasExp = typeof exp === 'number' && Number.isFinite(exp);
-  const expiresIn = hasExp ? Math.floor(exp - now) : undefined;
+  // Truncated toward zero, like the whole seconds in time_left and in the expiry error.
+  const expiresIn = hasExp ? Math.trunc(exp - now) : undefined;
   let timeLeft: string | undefined;
   if (hasExp && exp > now) timeLeft = formatDuration(exp - now);
   else if (hasExp) timeLeft = `expired ${formatDuration(now - exp)} ago`;

@@ -327,3 +327,21 @@ describe('token times at the edges', () => {
     assert.match(verified.stderr, /passed 4 s ago/);
   });
 });
+
+describe('empty and context-dependent values', () => {
+  for (const option of ['--issuer', '--subject']) {
+    test(`${option} "" is a usage error`, async () => {
+      const result = await runCli(['token', 'verify', option, '', 'x.y.z']);
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, new RegExp(`Invalid ${option} ""`));
+    });
+  }
+
+  test('kubectl without a password points at the kubeconfig', async () => {
+    const result = await runCli(['token', 'create', '--username', 'm', '-f', 'exec-credential'], {
+      env: cleanEnv(makeTempDir(), { KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1"}' }),
+    });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /set OS_PASSWORD under env: in the kubeconfig exec entry/);
+  });
+});

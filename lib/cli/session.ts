@@ -98,7 +98,10 @@ export async function resolvePassword(context: CommandContext, args: ParsedArgs,
     password = await obtainPassword(context, {
       prompt: `Password for user ${username}: `,
       fromStdin,
-      otherSources: 'use --password-stdin or set OS_PASSWORD',
+      otherSources:
+        context.env['KUBERNETES_EXEC_INFO'] === undefined
+          ? 'use --password-stdin or set OS_PASSWORD'
+          : 'set OS_PASSWORD under env: in the kubeconfig exec entry, or use --password-stdin',
     });
   }
 

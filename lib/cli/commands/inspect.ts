@@ -63,6 +63,9 @@ function readClaimOptions(args: ParsedArgs): ClaimOptions {
   const { issuer, subject, leeway } = args.values;
   const minValidity = args.values['min-validity'];
 
+  for (const [name, value] of [['--issuer', issuer], ['--subject', subject]] as const) {
+    if (value === '') throw new AtsAuthError('ERR_USAGE', `Invalid ${name} "": give the expected value`);
+  }
   if (typeof issuer === 'string') options.issuer = issuer;
   if (typeof subject === 'string') options.subject = subject;
   if (typeof leeway === 'string') options.leewaySeconds = parseDurationSeconds(leeway, '--leeway');

@@ -36,7 +36,7 @@ import {
 
 const PASSWORD = 'bench-password';
 const USERS = 64;
-// The throttle counts each login in flight as a failure until it succeeds, and answers 429
+// The throttle counts each login in flight as a failure until it succeeds, and responds 429
 // past 20 per address, so every login of this benchmark, from 127.0.0.1, stays below that.
 const MAX_CONCURRENCY = 16;
 // Overhead of at most 10% over the hash alone.

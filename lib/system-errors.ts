@@ -1,6 +1,6 @@
 /**
  * Plain words for the errno codes that file and socket operations report, so that
- * messages say "is a directory" rather than EISDIR.
+ * messages read "is a directory" rather than EISDIR.
  */
 
 const ERRNO_WORDS: Readonly<Record<string, string>> = {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole ats-auth story on this machine: a server on a temporary SQLite file, a
 # user, a token verified with the secret, one revocation, then a revocation of all of the
-# user's tokens. Each step prints what it checks; any unexpected answer stops with exit 1.
+# user's tokens. Each step prints what it checks; any unexpected response stops with exit 1.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

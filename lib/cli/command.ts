@@ -48,7 +48,7 @@ export interface GlobalOptions {
   debugRequests: boolean;
 }
 
-/** What a running command may use; commands never touch `process` directly. */
+/** Context of a running command; commands use it instead of touching `process`. */
 export interface CommandContext {
   log: Logger;
   globals: GlobalOptions;

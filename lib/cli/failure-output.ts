@@ -1,5 +1,5 @@
 /**
- * How the CLI reports a failure: one line on stderr as cliff writes it, the stack too with
+ * Failure reports of the CLI: one line on stderr as cliff writes it, the stack too with
  * --debug, and one JSON line for callers that requested `-f json`.
  */
 

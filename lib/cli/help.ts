@@ -60,7 +60,7 @@ export function formatCommandList(commands: readonly CommandSpec[]): string {
     .join('\n');
 }
 
-/** The top-level help printed by `ats-auth help` and `ats-auth -h`. */
+/** Formats the top-level help that `ats-auth help` and `ats-auth -h` print. */
 export function formatMainHelp(commands: readonly CommandSpec[]): string {
   return `${MAIN_USAGE}\n\n${PROGRAM}\n\n${MAIN_OPTIONS}\n\nCommands:\n${formatCommandList(commands)}\n`;
 }
@@ -129,7 +129,7 @@ function formatRows(rows: readonly HelpRow[], helpColumn: number): string[] {
 }
 
 /**
- * The help of one command, as `help CMD` and `CMD -h` print it. Each option group gets
+ * Formats the help of one command, as `help CMD` and `CMD -h` print it. Each option group gets
  * its own section and help column, so options added in a group leave the layout of the
  * original options unchanged.
  */

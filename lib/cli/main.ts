@@ -33,7 +33,7 @@ function handleWriteErrors(stream: NodeJS.WriteStream, name: string): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);
 
-    // A full disk or a closed terminal: say so once, where it can still be read.
+    // A full disk or a closed terminal: report it once, on the stream that still works.
     const message = `${PROGRAM}: error: Cannot write to ${name}: ${describeSystemError(error)}\n`;
     if (stream !== process.stderr) process.stderr.write(message);
     process.exit(1);

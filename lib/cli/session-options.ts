@@ -14,7 +14,7 @@ export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
     name: 'timeout',
     type: 'string',
     metavar: 'SECONDS',
-    help: `seconds to wait for the server to connect and answer (default: ${DEFAULT_TIMEOUT_SECONDS}, or ATS_AUTH_TIMEOUT)`,
+    help: `seconds to wait for the server to connect and respond (default: ${DEFAULT_TIMEOUT_SECONDS}, or ATS_AUTH_TIMEOUT)`,
   },
   {
     name: 'ca-file',

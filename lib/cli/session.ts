@@ -1,5 +1,5 @@
 /**
- * What the network commands share: the client configuration, logged as the original
+ * Shared parts of the network commands: the client configuration, logged as the original
  * client did, HTTP options from the command line, and credentials from their sources.
  */
 

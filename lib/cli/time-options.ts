@@ -5,7 +5,7 @@
 
 import { AtsAuthError } from '../errors.ts';
 
-/** Longest time limit, in seconds: Node timers hold at most 2^31 - 1 milliseconds. */
+/** Maximum time limit, in seconds, because Node timers accept at most 2^31 - 1 milliseconds. */
 export const MAX_TIMEOUT_SECONDS = 2_147_483;
 
 /**

@@ -18,7 +18,7 @@ export interface ClientConfig {
   /** The ini file read, or undefined when none was found. */
   path: string | undefined;
   serverUrl: URL;
-  /** Where serverUrl came from: `ATS_AUTH_URL`, `FILE, line N` or `the default`. */
+  /** Source of serverUrl: `ATS_AUTH_URL`, `FILE, line N` or `the default`. */
   serverUrlSource: string;
   jwtSecret: string | undefined;
   /** PEM file of extra CA certificates from `[session] ca_file`, relative to the ini file. */
@@ -131,8 +131,8 @@ function permissionWarning(path: string): string | undefined {
 
 /**
  * Finds and reads the client configuration. A file named by `explicitPath` or
- * ATS_AUTH_CONFIG must exist; otherwise the first file of the search path is used, and no
- * file at all means defaults.
+ * ATS_AUTH_CONFIG must exist. Otherwise the first file of the search path is used, and
+ * when none exists the defaults apply.
  */
 export function loadClientConfig(explicitPath: string | undefined, env: Env): ClientConfig {
   const named = explicitPath ?? (env['ATS_AUTH_CONFIG'] || undefined);

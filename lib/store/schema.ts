@@ -1,5 +1,5 @@
 /**
- * The database schema and its migrations. `PRAGMA user_version` holds the number of
+ * The database schema and its migrations. `PRAGMA user_version` contains the number of
  * migrations applied; `PRAGMA application_id` marks the file as an ats-auth database, so
  * that ATSAUTH_DB pointing at some other SQLite file is an error instead of a silent merge.
  */
@@ -47,7 +47,7 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Number of the newest schema this code knows. */
+/** Number of the newest schema this code supports. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 function readInteger(db: DatabaseSync, pragma: string): number {
@@ -125,7 +125,7 @@ export function migrateSchema(db: DatabaseSync, path: string): void {
     try {
       if (db.isTransaction) db.exec('ROLLBACK');
     } catch {
-      // The original error says more than a failed rollback after it.
+      // The original error explains more than a failed rollback after it.
     }
 
     throw error;

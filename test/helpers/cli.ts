@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The program and leading arguments that start the CLI. */
+/** Returns the program and leading arguments that start the CLI. */
 export function cliCommand(): [string, string[]] {
   const binary = process.env['ATS_AUTH_BIN'];
   if (binary !== undefined && binary !== '') return [binary, []];
@@ -51,7 +51,7 @@ export function makeTempDir(prefix = 'ats-auth-test-'): string {
 }
 
 /**
- * An environment with nothing of the developer's: no OS_* or ATS_AUTH_* variables, and
+ * Returns an environment with nothing of the developer's: no OS_* or ATS_AUTH_* variables, and
  * HOME and XDG_CONFIG_HOME in a fresh directory so that no real config file is found.
  */
 export function cleanEnv(home: string, extra: Record<string, string | undefined> = {}) {

@@ -122,7 +122,7 @@ export interface ServerProcess {
   logs(): string;
   /**
    * Resolves to the logs once they match `pattern`, or rejects after `limitMs`. The server
-   * writes its log after the response, so a client can see an answer before its log line.
+   * writes its log after the response, so a client can see a response before its log line.
    */
   waitForLog(pattern: RegExp, limitMs?: number): Promise<string>;
 }

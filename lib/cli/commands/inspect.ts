@@ -89,7 +89,7 @@ const SERVER_TOKEN_CODES: readonly ErrorCode[] = [
 
 /**
  * Turns the server's 401 into the error its `error` code names, so that the exit status
- * says why; a body without a known code means another secret or another server.
+ * gives the reason. A body without a known code means another secret or another server.
  */
 function rejectionFromServer(body: string, url: URL): AtsAuthError {
   let code: unknown;

@@ -99,7 +99,7 @@ export function formatDuration(totalSeconds: number): string {
   return parts.join(' ');
 }
 
-/** Longest duration time_left spells out; beyond it a NumericDate is not a real date. */
+/** Maximum duration time_left spells out; beyond it a NumericDate is not a real date. */
 const MAX_SHOWN_DURATION_SECONDS = 10_000 * 365.25 * 86_400;
 
 /** Builds the record that decode, verify and create print, at time `now` in seconds. */

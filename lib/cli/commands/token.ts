@@ -37,9 +37,10 @@ function decodeHs256Token(token: string): DecodedJwt {
 }
 
 /**
- * Checks the token a login returned and logs what the -v lines show. With a secret the
- * signature is verified; either way the header, the time claims and the subject must
- * fit, so a wrong or hostile server_url cannot hand over someone else's or a dead token.
+ * Checks the token a login returned and logs what the -v lines show. With a secret, the
+ * signature is verified. In every case the header, the time claims and the subject must
+ * fit, so that a wrong or hostile server_url cannot hand over someone else's token or an
+ * expired one.
  */
 function inspectToken(context: CommandContext, token: string, secret: string | undefined, username: string) {
   const decoded = secret === undefined ? decodeHs256Token(token) : verifyHs256(token, createHs256Key(secret));
